@@ -1,0 +1,12 @@
+// What the data plane needs to run one load balancer: the LB, its addresses and its children, read in one transaction.
+import type { Backend } from './backends.js';
+import type { Frontend } from './frontends.js';
+import type { Lb } from './lbs.js';
+
+export interface LbSnapshot {
+  lb: Lb;
+  /** Addresses of the flexible IPs attached to the LB (IPv4 and/or IPv6); frontends bind on each. */
+  addresses: string[];
+  frontends: Frontend[];
+  backends: Backend[];
+}
