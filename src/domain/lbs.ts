@@ -27,6 +27,8 @@ export interface Lb {
   instanceId: string;
   /** Bumped by every write to the LB or its children; the data plane applies versions. */
   configVersion: number;
+  /** Set by a delete: whether the LB's flexible IPs go with it (`release_ip`). */
+  releaseIpsOnDelete: boolean;
   createdAt: string;
   updatedAt: string;
 }

@@ -1,0 +1,23 @@
+// Schema migrations for the SQLite store, applied in order; `user_version` records how many have run.
+// Objects are stored as JSON documents of the domain types, with the columns that queries filter, sort or join on.
+
+export const MIGRATIONS: string[] = [
+  `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE lbs (
+     id TEXT PRIMARY KEY, zone TEXT NOT NULL, project_id TEXT NOT NULL, organization_id TEXT NOT NULL,
+     name TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
+   CREATE INDEX lbs_zone ON lbs(zone, created_at);
+   CREATE TABLE ips (
+     id TEXT PRIMARY KEY, zone TEXT NOT NULL, project_id TEXT NOT NULL, organization_id TEXT NOT NULL,
+     address TEXT NOT NULL UNIQUE, lb_id TEXT REFERENCES lbs(id), created_at TEXT NOT NULL, doc TEXT NOT NULL);
+   CREATE INDEX ips_lb ON ips(lb_id);
+   CREATE TABLE backends (
+     id TEXT PRIMARY KEY, lb_id TEXT NOT NULL REFERENCES lbs(id), name TEXT NOT NULL, created_at TEXT NOT NULL,
+     doc TEXT NOT NULL);
+   CREATE INDEX backends_lb ON backends(lb_id, created_at);
+   CREATE TABLE frontends (
+     id TEXT PRIMARY KEY, lb_id TEXT NOT NULL REFERENCES lbs(id), backend_id TEXT NOT NULL REFERENCES backends(id),
+     inbound_port INTEGER NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL,
+     UNIQUE (lb_id, inbound_port));
+   CREATE INDEX frontends_backend ON frontends(backend_id);`,
+];

@@ -1,0 +1,336 @@
+// The embedded store: SQLite through better-sqlite3, WAL journal, synchronous=FULL so that an acknowledged write
+// survives a crash of the process or the machine.
+import Database from 'better-sqlite3';
+import type { Backend } from '../domain/backends.js';
+import type { Frontend } from '../domain/frontends.js';
+import type { Ip } from '../domain/ips.js';
+import type { Lb, LbStatus } from '../domain/lbs.js';
+import type { LbSnapshot } from '../domain/snapshot.js';
+import { MIGRATIONS } from './migrations.js';
+import {
+  ConflictError, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type Store,
+} from './store.js';
+
+type Row = { doc: string };
+
+const ORDER_SQL: Record<Page['orderBy'], string> = {
+  created_at_asc: 'created_at ASC, id ASC',
+  created_at_desc: 'created_at DESC, id DESC',
+  name_asc: 'name ASC, id ASC',
+  name_desc: 'name DESC, id DESC',
+};
+
+/** A WHERE clause built from optional conditions. */
+class Where {
+  readonly parts: string[] = [];
+  readonly args: unknown[] = [];
+  add(sql: string, ...args: unknown[]): this {
+    this.parts.push(sql);
+    this.args.push(...args);
+    return this;
+  }
+  in(column: string, values: string[] | undefined): this {
+    if (values === undefined) return this;
+    if (values.length === 0) return this.add('0');
+    return this.add(`${column} IN (${values.map(() => '?').join(',')})`, ...values);
+  }
+  get sql(): string {
+    return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
+  }
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly listeners: ChangeListener[] = [];
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let i = version; i < MIGRATIONS.length; i++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[i]);
+        this.db.pragma(`user_version = ${i + 1}`);
+      })();
+    }
+  }
+
+  /** Runs `fn` in one transaction, then tells listeners which LBs changed. */
+  private write<T>(changedLbIds: (result: T) => string[], fn: () => T): T {
+    let result: T;
+    try {
+      result = this.db.transaction(fn)();
+    } catch (err) {
+      throw translateConstraint(err);
+    }
+    for (const id of changedLbIds(result)) for (const l of this.listeners) l(id);
+    return result;
+  }
+
+  private docs<T>(sql: string, ...args: unknown[]): T[] {
+    return (this.db.prepare(sql).all(...args) as Row[]).map((r) => JSON.parse(r.doc) as T);
+  }
+
+  private doc<T>(sql: string, ...args: unknown[]): T | null {
+    const row = this.db.prepare(sql).get(...args) as Row | undefined;
+    return row ? (JSON.parse(row.doc) as T) : null;
+  }
+
+  private paged<T>(table: string, where: Where, page: Page): Paged<T> {
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table} ${where.sql}`).get(...where.args) as { n: number }).n;
+    const items = this.docs<T>(
+      `SELECT doc FROM ${table} ${where.sql} ORDER BY ${ORDER_SQL[page.orderBy]} LIMIT ? OFFSET ?`,
+      ...where.args, page.pageSize, (page.page - 1) * page.pageSize,
+    );
+    return { items, total };
+  }
+
+  private bumpVersion(lbId: string): void {
+    const lb = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', lbId);
+    if (!lb) return;
+    lb.configVersion += 1;
+    this.db.prepare('UPDATE lbs SET doc = ? WHERE id = ?').run(JSON.stringify(lb), lbId);
+  }
+
+  // ---- load balancers
+
+  async createLb(lb: Lb, attachIpIds: string[], newIps: Ip[]): Promise<void> {
+    this.write(() => [lb.id], () => {
+      this.db.prepare('INSERT INTO lbs (id, zone, project_id, organization_id, name, created_at, doc) VALUES (?,?,?,?,?,?,?)')
+        .run(lb.id, lb.zone, lb.projectId, lb.organizationId, lb.name, lb.createdAt, JSON.stringify(lb));
+      for (const ip of newIps) this.insertIp(ip);
+      for (const id of attachIpIds) {
+        const ip = this.doc<Ip>('SELECT doc FROM ips WHERE id = ?', id);
+        if (!ip) continue;
+        this.putIp({ ...ip, lbId: lb.id, updatedAt: lb.createdAt });
+      }
+    });
+  }
+
+  async getLb(id: string): Promise<Lb | null> {
+    return this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', id);
+  }
+
+  async listLbs(f: LbFilter, page: Page): Promise<Paged<Lb>> {
+    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds);
+    if (f.name) w.add('instr(name, ?) > 0', f.name);
+    if (f.projectId) w.add('project_id = ?', f.projectId);
+    if (f.organizationId) w.add('organization_id = ?', f.organizationId);
+    for (const tag of f.tags ?? []) w.add('EXISTS (SELECT 1 FROM json_each(json_extract(doc, \'$.tags\')) WHERE value = ?)', tag);
+    return this.paged<Lb>('lbs', w, page);
+  }
+
+  async allLbIds(): Promise<string[]> {
+    return (this.db.prepare('SELECT id FROM lbs ORDER BY created_at').all() as { id: string }[]).map((r) => r.id);
+  }
+
+  async updateLb(lb: Lb): Promise<void> {
+    this.write(() => [lb.id], () => {
+      const current = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', lb.id);
+      const next = { ...lb, configVersion: (current?.configVersion ?? lb.configVersion) + 1 };
+      this.db.prepare('UPDATE lbs SET name = ?, doc = ? WHERE id = ?').run(lb.name, JSON.stringify(next), lb.id);
+    });
+  }
+
+  async setLbStatus(id: string, status: LbStatus): Promise<void> {
+    this.write(() => [], () => {
+      const lb = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', id);
+      if (!lb) return;
+      this.db.prepare('UPDATE lbs SET doc = ? WHERE id = ?').run(JSON.stringify({ ...lb, status }), id);
+    });
+  }
+
+  async deleteLb(id: string, releaseIps: boolean): Promise<void> {
+    this.write(() => [id], () => {
+      this.db.prepare('DELETE FROM frontends WHERE lb_id = ?').run(id);
+      this.db.prepare('DELETE FROM backends WHERE lb_id = ?').run(id);
+      if (releaseIps) this.db.prepare('DELETE FROM ips WHERE lb_id = ?').run(id);
+      else {
+        for (const ip of this.docs<Ip>('SELECT doc FROM ips WHERE lb_id = ?', id)) this.putIp({ ...ip, lbId: null });
+      }
+      this.db.prepare('DELETE FROM lbs WHERE id = ?').run(id);
+    });
+  }
+
+  async snapshot(lbId: string): Promise<LbSnapshot | null> {
+    return this.db.transaction(() => {
+      const lb = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', lbId);
+      if (!lb) return null;
+      const addresses = (this.db.prepare('SELECT address FROM ips WHERE lb_id = ? ORDER BY created_at, id').all(lbId) as
+        { address: string }[]).map((r) => r.address);
+      const backends = this.docs<Backend>('SELECT doc FROM backends WHERE lb_id = ? ORDER BY created_at, id', lbId);
+      const frontends = this.docs<Frontend>('SELECT doc FROM frontends WHERE lb_id = ? ORDER BY created_at, id', lbId);
+      return { lb, addresses, backends, frontends };
+    })();
+  }
+
+  // ---- flexible IPs
+
+  private insertIp(ip: Ip): void {
+    this.db.prepare('INSERT INTO ips (id, zone, project_id, organization_id, address, lb_id, created_at, doc) VALUES (?,?,?,?,?,?,?,?)')
+      .run(ip.id, ip.zone, ip.projectId, ip.organizationId, ip.address, ip.lbId, ip.createdAt, JSON.stringify(ip));
+  }
+
+  private putIp(ip: Ip): void {
+    this.db.prepare('UPDATE ips SET lb_id = ?, doc = ? WHERE id = ?').run(ip.lbId, JSON.stringify(ip), ip.id);
+  }
+
+  async createIp(ip: Ip): Promise<void> {
+    this.write(() => (ip.lbId ? [ip.lbId] : []), () => this.insertIp(ip));
+  }
+
+  async getIp(id: string): Promise<Ip | null> {
+    return this.doc<Ip>('SELECT doc FROM ips WHERE id = ?', id);
+  }
+
+  async listIps(f: IpFilter, page: Page): Promise<Paged<Ip>> {
+    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds);
+    if (f.ipAddress) w.add('address = ?', f.ipAddress);
+    if (f.projectId) w.add('project_id = ?', f.projectId);
+    if (f.organizationId) w.add('organization_id = ?', f.organizationId);
+    if (f.ipType === 'ipv4') w.add("instr(address, ':') = 0");
+    if (f.ipType === 'ipv6') w.add("instr(address, ':') > 0");
+    for (const tag of f.tags ?? []) w.add('EXISTS (SELECT 1 FROM json_each(json_extract(doc, \'$.tags\')) WHERE value = ?)', tag);
+    return this.paged<Ip>('ips', w, { ...page, orderBy: page.orderBy.startsWith('name') ? 'created_at_asc' : page.orderBy });
+  }
+
+  async ipsOfLb(lbId: string): Promise<Ip[]> {
+    return this.docs<Ip>('SELECT doc FROM ips WHERE lb_id = ? ORDER BY created_at, id', lbId);
+  }
+
+  async updateIp(ip: Ip, previousLbId: string | null): Promise<void> {
+    const changed = [...new Set([ip.lbId, previousLbId].filter((x): x is string => x !== null))];
+    this.write(() => changed, () => {
+      this.putIp(ip);
+      for (const id of changed) this.bumpVersion(id);
+    });
+  }
+
+  async deleteIp(id: string): Promise<void> {
+    this.write(() => [], () => this.db.prepare('DELETE FROM ips WHERE id = ?').run(id));
+  }
+
+  async usedAddresses(): Promise<Set<string>> {
+    return new Set((this.db.prepare('SELECT address FROM ips').all() as { address: string }[]).map((r) => r.address));
+  }
+
+  // ---- backends
+
+  async createBackend(b: Backend): Promise<void> {
+    this.write(() => [b.lbId], () => {
+      this.db.prepare('INSERT INTO backends (id, lb_id, name, created_at, doc) VALUES (?,?,?,?,?)')
+        .run(b.id, b.lbId, b.name, b.createdAt, JSON.stringify(b));
+      this.bumpVersion(b.lbId);
+    });
+  }
+
+  async getBackend(id: string): Promise<Backend | null> {
+    return this.doc<Backend>('SELECT doc FROM backends WHERE id = ?', id);
+  }
+
+  async listBackends(f: ChildFilter, page: Page): Promise<Paged<Backend>> {
+    const w = new Where().add('lb_id = ?', f.lbId);
+    if (f.name) w.add('instr(name, ?) > 0', f.name);
+    return this.paged<Backend>('backends', w, page);
+  }
+
+  async updateBackend(b: Backend): Promise<void> {
+    this.write(() => [b.lbId], () => {
+      this.db.prepare('UPDATE backends SET name = ?, doc = ? WHERE id = ?').run(b.name, JSON.stringify(b), b.id);
+      this.bumpVersion(b.lbId);
+    });
+  }
+
+  async deleteBackend(id: string): Promise<void> {
+    const b = await this.getBackend(id);
+    if (!b) return;
+    this.write(() => [b.lbId], () => {
+      this.db.prepare('DELETE FROM backends WHERE id = ?').run(id);
+      this.bumpVersion(b.lbId);
+    });
+  }
+
+  async countBackends(lbId: string): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM backends WHERE lb_id = ?').get(lbId) as { n: number }).n;
+  }
+
+  // ---- frontends
+
+  async createFrontend(f: Frontend): Promise<void> {
+    this.write(() => [f.lbId], () => {
+      this.db.prepare('INSERT INTO frontends (id, lb_id, backend_id, inbound_port, name, created_at, doc) VALUES (?,?,?,?,?,?,?)')
+        .run(f.id, f.lbId, f.backendId, f.inboundPort, f.name, f.createdAt, JSON.stringify(f));
+      this.bumpVersion(f.lbId);
+    });
+  }
+
+  async getFrontend(id: string): Promise<Frontend | null> {
+    return this.doc<Frontend>('SELECT doc FROM frontends WHERE id = ?', id);
+  }
+
+  async listFrontends(f: ChildFilter, page: Page): Promise<Paged<Frontend>> {
+    const w = new Where().add('lb_id = ?', f.lbId);
+    if (f.name) w.add('instr(name, ?) > 0', f.name);
+    return this.paged<Frontend>('frontends', w, page);
+  }
+
+  async frontendsOfBackend(backendId: string): Promise<Frontend[]> {
+    return this.docs<Frontend>('SELECT doc FROM frontends WHERE backend_id = ? ORDER BY created_at, id', backendId);
+  }
+
+  async updateFrontend(f: Frontend): Promise<void> {
+    this.write(() => [f.lbId], () => {
+      this.db.prepare('UPDATE frontends SET backend_id = ?, inbound_port = ?, name = ?, doc = ? WHERE id = ?')
+        .run(f.backendId, f.inboundPort, f.name, JSON.stringify(f), f.id);
+      this.bumpVersion(f.lbId);
+    });
+  }
+
+  async deleteFrontend(id: string): Promise<void> {
+    const f = await this.getFrontend(id);
+    if (!f) return;
+    this.write(() => [f.lbId], () => {
+      this.db.prepare('DELETE FROM frontends WHERE id = ?').run(id);
+      this.bumpVersion(f.lbId);
+    });
+  }
+
+  async countFrontends(lbId: string): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM frontends WHERE lb_id = ?').get(lbId) as { n: number }).n;
+  }
+
+  // ---- settings
+
+  async getSetting(key: string): Promise<string | null> {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    this.write(() => [], () => this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+function translateConstraint(err: unknown): unknown {
+  const e = err as { code?: string; message?: string };
+  if (e.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    if (e.message?.includes('ips.address')) return new ConflictError('address', 'address already allocated');
+    if (e.message?.includes('frontends.lb_id')) return new ConflictError('inbound_port', 'inbound port already used');
+  }
+  return err;
+}

@@ -1,0 +1,103 @@
+// The Store interface: every method is one transaction, resolved only after it is committed.
+// Writes to an LB or any of its children bump the LB's configVersion and notify change listeners after commit,
+// which is how the data plane learns what to apply.
+import type { Backend } from '../domain/backends.js';
+import type { Frontend } from '../domain/frontends.js';
+import type { Ip } from '../domain/ips.js';
+import type { Lb, LbStatus } from '../domain/lbs.js';
+import type { LbSnapshot } from '../domain/snapshot.js';
+
+export type OrderBy = 'created_at_asc' | 'created_at_desc' | 'name_asc' | 'name_desc';
+
+export interface Page {
+  page: number;
+  pageSize: number;
+  orderBy: OrderBy;
+}
+
+export interface Paged<T> {
+  items: T[];
+  total: number;
+}
+
+export interface LbFilter {
+  zone: string;
+  /** Projects the caller may see; undefined means every project (admin). */
+  projectIds?: string[];
+  name?: string;
+  projectId?: string;
+  organizationId?: string;
+  tags?: string[];
+}
+
+export interface IpFilter {
+  zone: string;
+  projectIds?: string[];
+  ipAddress?: string;
+  projectId?: string;
+  organizationId?: string;
+  ipType?: 'all' | 'ipv4' | 'ipv6';
+  tags?: string[];
+}
+
+export interface ChildFilter {
+  lbId: string;
+  name?: string;
+}
+
+export type ChangeListener = (lbId: string) => void;
+
+export interface Store {
+  // Load balancers. `attachIpIds` are existing flexible IPs; `newIps` are created attached to the LB.
+  createLb(lb: Lb, attachIpIds: string[], newIps: Ip[]): Promise<void>;
+  getLb(id: string): Promise<Lb | null>;
+  listLbs(filter: LbFilter, page: Page): Promise<Paged<Lb>>;
+  /** Every LB of every zone, for the data plane at start. */
+  allLbIds(): Promise<string[]>;
+  updateLb(lb: Lb): Promise<void>;
+  setLbStatus(id: string, status: LbStatus): Promise<void>;
+  /** Deletes the LB and its children; its IPs are deleted (`releaseIps`) or detached. */
+  deleteLb(id: string, releaseIps: boolean): Promise<void>;
+  /** The LB with its IP addresses and children, read consistently. */
+  snapshot(lbId: string): Promise<LbSnapshot | null>;
+
+  // Flexible IPs.
+  createIp(ip: Ip): Promise<void>;
+  getIp(id: string): Promise<Ip | null>;
+  listIps(filter: IpFilter, page: Page): Promise<Paged<Ip>>;
+  ipsOfLb(lbId: string): Promise<Ip[]>;
+  updateIp(ip: Ip, previousLbId: string | null): Promise<void>;
+  deleteIp(id: string): Promise<void>;
+  usedAddresses(): Promise<Set<string>>;
+
+  // Backends.
+  createBackend(b: Backend): Promise<void>;
+  getBackend(id: string): Promise<Backend | null>;
+  listBackends(filter: ChildFilter, page: Page): Promise<Paged<Backend>>;
+  updateBackend(b: Backend): Promise<void>;
+  deleteBackend(id: string): Promise<void>;
+  countBackends(lbId: string): Promise<number>;
+
+  // Frontends.
+  createFrontend(f: Frontend): Promise<void>;
+  getFrontend(id: string): Promise<Frontend | null>;
+  listFrontends(filter: ChildFilter, page: Page): Promise<Paged<Frontend>>;
+  frontendsOfBackend(backendId: string): Promise<Frontend[]>;
+  updateFrontend(f: Frontend): Promise<void>;
+  deleteFrontend(id: string): Promise<void>;
+  countFrontends(lbId: string): Promise<number>;
+
+  // Settings that must survive restarts (generated admin key, default project…).
+  getSetting(key: string): Promise<string | null>;
+  setSetting(key: string, value: string): Promise<void>;
+
+  onChange(listener: ChangeListener): void;
+  close(): Promise<void>;
+}
+
+/** Raised by a store when a write would break a uniqueness rule (an address or a frontend port already taken). */
+export class ConflictError extends Error {
+  constructor(readonly what: 'address' | 'inbound_port', message: string) {
+    super(message);
+  }
+}
