@@ -1,0 +1,110 @@
+// Backend routes: CRUD, the server pool (add / set / remove) and the health check.
+import { randomUUID } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Backend } from '../domain/backends.js';
+import type { Lb } from '../domain/lbs.js';
+import { LIMITS } from '../domain/validation.js';
+import {
+  BackendCreateBody, BackendUpdateBody, HealthCheckBody, ServersBody, backendToWire, healthCheckToWire, parseBackendSettings,
+  parseHealthCheck, parseServerIps,
+} from '../wire/backends.js';
+import { Problems } from '../wire/common.js';
+import { resourceStillInUse } from '../wire/errors.js';
+import { PagingQuery, listBody } from '../wire/paging.js';
+import { lbJson, loadBackend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
+import { readListPage } from './routing.js';
+
+const LbParams = Type.Object({ zone: Type.String(), lb_id: Type.String() });
+const BackendParams = Type.Object({ zone: Type.String(), backend_id: Type.String() });
+type BackendParams = typeof BackendParams.static;
+const ListQuery = Type.Object({ ...PagingQuery, name: Type.Optional(Type.String({ maxLength: 255 })) });
+
+export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const json = async (b: Backend, lb: Lb) => backendToWire(b, await lbJson(ctx, lb));
+
+  /** Loads a backend for a change (404, or 409 while its LB is being deleted). */
+  const forChange = async (req: { principal: import('./auth.js').Principal; params: BackendParams }) => {
+    const { backend } = await loadBackend(ctx, req.principal, req.params.zone, req.params.backend_id);
+    const lb = await loadLbForChange(ctx, req.principal, req.params.zone, backend.lbId);
+    return { backend, lb };
+  };
+
+  app.get<{ Params: typeof LbParams.static; Querystring: typeof ListQuery.static }>('/lbs/:lb_id/backends', {
+    schema: { querystring: ListQuery },
+  }, async (req) => {
+    const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
+    const res = await ctx.store.listBackends({ lbId: lb.id, name: req.query.name }, readListPage(req.query));
+    const lbWire = await lbJson(ctx, lb);
+    return listBody('backends', res.items.map((b) => backendToWire(b, lbWire)), res.total);
+  });
+
+  app.post<{ Params: typeof LbParams.static; Body: BackendCreateBody }>('/lbs/:lb_id/backends', {
+    schema: { body: BackendCreateBody },
+  }, async (req) => {
+    const lb = await loadLbForChange(ctx, req.principal, req.params.zone, req.params.lb_id);
+    const p = new Problems();
+    const settings = parseBackendSettings(req.body, p);
+    const healthCheck = parseHealthCheck(req.body.health_check, req.body.forward_port, p, 'health_check');
+    const pool = parseServerIps(req.body.server_ip, p, 'server_ip');
+    if (await ctx.store.countBackends(lb.id) >= LIMITS.backendsPerLb) p.add('lb_id', 'constraint', `a load balancer holds at most ${LIMITS.backendsPerLb} backends`);
+    p.throwIfAny();
+    const b: Backend = { id: randomUUID(), lbId: lb.id, ...settings, healthCheck, pool, createdAt: now(), updatedAt: now() };
+    await ctx.store.createBackend(b);
+    return json(b, lb);
+  });
+
+  app.get<{ Params: BackendParams }>('/backends/:backend_id', async (req) => {
+    const { backend, lb } = await loadBackend(ctx, req.principal, req.params.zone, req.params.backend_id);
+    return json(backend, lb);
+  });
+
+  app.put<{ Params: BackendParams; Body: BackendUpdateBody }>('/backends/:backend_id', { schema: { body: BackendUpdateBody } }, async (req) => {
+    const { backend, lb } = await forChange(req);
+    const p = new Problems();
+    const settings = parseBackendSettings(req.body, p);
+    p.throwIfAny();
+    const next: Backend = { ...backend, ...settings, updatedAt: now() };
+    await ctx.store.updateBackend(next);
+    return json(next, lb);
+  });
+
+  app.delete<{ Params: BackendParams }>('/backends/:backend_id', async (req, reply) => {
+    const { backend } = await forChange(req);
+    const users = await ctx.store.frontendsOfBackend(backend.id);
+    if (users.length) throw resourceStillInUse(`backend is used by frontend(s) ${users.map((f) => f.id).join(', ')}; delete or repoint them first`);
+    await ctx.store.deleteBackend(backend.id);
+    return reply.code(204).send();
+  });
+
+  const poolRoute = (change: (pool: string[], given: string[]) => string[]) =>
+    async (req: { principal: import('./auth.js').Principal; params: BackendParams; body: ServersBody }) => {
+      const { backend, lb } = await forChange(req);
+      const p = new Problems();
+      const given = parseServerIps(req.body.server_ip, p, 'server_ip');
+      const pool = change(backend.pool, given);
+      if (pool.length > LIMITS.poolSize) p.add('server_ip', 'constraint', `a backend holds at most ${LIMITS.poolSize} servers`);
+      p.throwIfAny();
+      const next: Backend = { ...backend, pool, updatedAt: now() };
+      await ctx.store.updateBackend(next);
+      return json(next, lb);
+    };
+  const schema = { body: ServersBody };
+  // Adding an address already in the pool, or removing one not in it, is a no-op (the pool is a set).
+  app.post<{ Params: BackendParams; Body: ServersBody }>('/backends/:backend_id/servers', { schema },
+    poolRoute((pool, given) => [...pool, ...given.filter((ip) => !pool.includes(ip))]));
+  app.put<{ Params: BackendParams; Body: ServersBody }>('/backends/:backend_id/servers', { schema }, poolRoute((_pool, given) => given));
+  app.delete<{ Params: BackendParams; Body: ServersBody }>('/backends/:backend_id/servers', { schema },
+    poolRoute((pool, given) => pool.filter((ip) => !given.includes(ip))));
+
+  app.put<{ Params: BackendParams; Body: HealthCheckBody }>('/backends/:backend_id/healthcheck', {
+    schema: { body: HealthCheckBody },
+  }, async (req) => {
+    const { backend } = await forChange(req);
+    const p = new Problems();
+    const healthCheck = parseHealthCheck(req.body, backend.forwardPort, p, '');
+    p.throwIfAny();
+    await ctx.store.updateBackend({ ...backend, healthCheck, updatedAt: now() });
+    return healthCheckToWire(healthCheck);
+  });
+}

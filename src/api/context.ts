@@ -1,0 +1,67 @@
+// What every route needs: the store, the reconciler, the deployment's settings, and helpers that load an object
+// the caller may see (or answer 404) and render an LB with its live instance state.
+import type { Backend } from '../domain/backends.js';
+import type { Frontend } from '../domain/frontends.js';
+import type { Lb } from '../domain/lbs.js';
+import type { Reconciler } from '../control/reconciler.js';
+import type { Store } from '../store/store.js';
+import { notFound, transientState } from '../wire/errors.js';
+import { lbToWire } from '../wire/lbs.js';
+import type { AddressPool } from './address-pool.js';
+import type { Principal } from './auth.js';
+
+export interface ApiContext {
+  store: Store;
+  reconciler: Reconciler;
+  pool: AddressPool;
+  zones: string[];
+  defaultProjectId: string;
+}
+
+/** True when the principal may see objects of this project. */
+export function canSee(p: Principal, projectId: string): boolean {
+  return p.projectIds === undefined || p.projectIds.includes(projectId);
+}
+
+export async function loadLb(ctx: ApiContext, p: Principal, zone: string, id: string): Promise<Lb> {
+  const lb = await ctx.store.getLb(id);
+  if (!lb || lb.zone !== zone || !canSee(p, lb.projectId)) throw notFound('lb', id);
+  return lb;
+}
+
+/** Loads an LB whose children are about to change; refused while the LB itself is being created or deleted. */
+export async function loadLbForChange(ctx: ApiContext, p: Principal, zone: string, id: string): Promise<Lb> {
+  const lb = await loadLb(ctx, p, zone, id);
+  if (lb.status === 'to_delete' || lb.status === 'deleting') throw transientState('lb', lb.id, lb.status);
+  return lb;
+}
+
+export async function loadBackend(ctx: ApiContext, p: Principal, zone: string, id: string): Promise<{ backend: Backend; lb: Lb }> {
+  const backend = await ctx.store.getBackend(id);
+  const lb = backend ? await ctx.store.getLb(backend.lbId) : null;
+  if (!backend || !lb || lb.zone !== zone || !canSee(p, lb.projectId)) throw notFound('backend', id);
+  return { backend, lb };
+}
+
+export async function loadFrontend(ctx: ApiContext, p: Principal, zone: string, id: string): Promise<{ frontend: Frontend; lb: Lb }> {
+  const frontend = await ctx.store.getFrontend(id);
+  const lb = frontend ? await ctx.store.getLb(frontend.lbId) : null;
+  if (!frontend || !lb || lb.zone !== zone || !canSee(p, lb.projectId)) throw notFound('frontend', id);
+  return { frontend, lb };
+}
+
+/** The LB as the wire shows it, re-read so that counts and status are current. */
+export async function lbJson(ctx: ApiContext, lb: Lb): Promise<Record<string, unknown>> {
+  const fresh = (await ctx.store.getLb(lb.id)) ?? lb;
+  return lbToWire({
+    lb: fresh,
+    ips: await ctx.store.ipsOfLb(lb.id),
+    instance: ctx.reconciler.instanceState(lb.id),
+    frontendCount: await ctx.store.countFrontends(lb.id),
+    backendCount: await ctx.store.countBackends(lb.id),
+  });
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,63 @@
+// Turns every failure into Scaleway's error shape: Ajv validation errors into `invalid_arguments` naming each argument,
+// malformed JSON and oversized bodies into 4xx, and anything unexpected into a logged 500 (always a bug).
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, type ArgumentError, type ArgumentReason } from '../wire/errors.js';
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+const REASON: Record<string, ArgumentReason> = {
+  required: 'required', type: 'format', pattern: 'format', format: 'format', anyOf: 'format', maxLength: 'constraint',
+  minLength: 'constraint', maxItems: 'constraint', minItems: 'constraint', enum: 'constraint', minimum: 'constraint',
+  maximum: 'constraint',
+};
+
+/** One detail per argument, preferring the most telling keyword (Ajv reports a failed union once per branch). */
+export function ajvToDetails(errors: AjvError[], context: string | undefined): ArgumentError[] {
+  const byArg = new Map<string, ArgumentError>();
+  for (const e of errors) {
+    let path = e.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
+    if (e.keyword === 'required') path = path ? `${path}.${String(e.params.missingProperty)}` : String(e.params.missingProperty);
+    const arg = path || (context === 'body' ? 'body' : context ?? 'request');
+    const reason = REASON[e.keyword] ?? 'unknown';
+    let help = e.message ?? 'invalid';
+    if (e.keyword === 'enum') help = `must be one of: ${(e.params.allowedValues as string[]).join(', ')}`;
+    const prev = byArg.get(arg);
+    if (!prev || (prev.reason === 'format' && reason !== 'format' && e.keyword !== 'anyOf')) {
+      byArg.set(arg, { argument_name: arg, reason, help_message: help });
+    }
+  }
+  return [...byArg.values()];
+}
+
+export function errorHandler(err: FastifyError & { validation?: AjvError[]; validationContext?: string }, req: FastifyRequest, reply: FastifyReply): void {
+  if (err instanceof ApiError) {
+    void reply.code(err.statusCode).send(err.body);
+    return;
+  }
+  if (err.validation) {
+    void reply.code(400).send({ type: 'invalid_arguments', message: 'invalid argument(s)', details: ajvToDetails(err.validation, err.validationContext) });
+    return;
+  }
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    void reply.code(413).send({
+      type: 'invalid_arguments', message: 'request body too large',
+      details: [{ argument_name: 'body', reason: 'constraint', help_message: `the body must be at most ${req.routeOptions.bodyLimit ?? 0} bytes` }],
+    });
+    return;
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    void reply.code(400).send({
+      type: 'invalid_arguments', message: 'invalid argument(s)',
+      details: [{ argument_name: 'body', reason: 'format', help_message: err.message }],
+    });
+    return;
+  }
+  req.log.error({ err }, 'internal error');
+  void reply.code(500).send({ type: 'internal_error', message: 'internal error' });
+}

@@ -1,0 +1,104 @@
+// Frontend routes. A frontend listens on every address of its LB at `inbound_port`, in its backend's protocol.
+import { randomUUID } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Frontend } from '../domain/frontends.js';
+import type { Lb } from '../domain/lbs.js';
+import { LIMITS, isPort, isUuid } from '../domain/validation.js';
+import { Problems } from '../wire/common.js';
+import { alreadyExists, notFound } from '../wire/errors.js';
+import { backendToWire } from '../wire/backends.js';
+import { FrontendBody, frontendToWire } from '../wire/frontends.js';
+import { PagingQuery, listBody } from '../wire/paging.js';
+import { ConflictError } from '../store/store.js';
+import { lbJson, loadFrontend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
+import { readListPage } from './routing.js';
+
+const LbParams = Type.Object({ zone: Type.String(), lb_id: Type.String() });
+const FrontendParams = Type.Object({ zone: Type.String(), frontend_id: Type.String() });
+type FrontendParams = typeof FrontendParams.static;
+const ListQuery = Type.Object({ ...PagingQuery, name: Type.Optional(Type.String({ maxLength: 255 })) });
+
+export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const json = async (f: Frontend, lb: Lb) => {
+    const lbWire = await lbJson(ctx, lb);
+    const backend = await ctx.store.getBackend(f.backendId);
+    return frontendToWire(f, backend ? backendToWire(backend, lbWire) : {}, lbWire);
+  };
+
+  /** Reads and checks a create/update body; `self` is the frontend being updated. */
+  const parse = async (lb: Lb, body: FrontendBody, self: string | null): Promise<Omit<Frontend, 'id' | 'createdAt' | 'updatedAt'>> => {
+    const p = new Problems();
+    if (!isPort(body.inbound_port)) p.add('inbound_port', 'constraint', 'must be a port between 1 and 65535');
+    if (!isUuid(body.backend_id)) p.add('backend_id', 'format', 'must be a UUID');
+    const certificateIds = [...(body.certificate_ids ?? []), ...(body.certificate_id ? [body.certificate_id] : [])];
+    if (certificateIds.length) p.add('certificate_ids', 'constraint', 'TLS termination (certificates) is not supported by Fulcrum yet');
+    if (body.enable_http3) p.add('enable_http3', 'constraint', 'HTTP/3 is not supported by this HAProxy build');
+    const rate = body.connection_rate_limit ?? 0;
+    p.intRange('connection_rate_limit', rate, 0, LIMITS.maxConnectionRate);
+    const name = p.text('name', body.name, LIMITS.nameLength, true);
+    const timeoutClientMs = p.duration('timeout_client', body.timeout_client, 'ms', 1, null);
+    p.throwIfAny();
+    const backend = await ctx.store.getBackend(body.backend_id);
+    if (!backend || backend.lbId !== lb.id) {
+      if (!backend) throw notFound('backend', body.backend_id);
+      p.add('backend_id', 'constraint', 'the backend belongs to another load balancer');
+    }
+    if (!self && await ctx.store.countFrontends(lb.id) >= LIMITS.frontendsPerLb) {
+      p.add('lb_id', 'constraint', `a load balancer holds at most ${LIMITS.frontendsPerLb} frontends`);
+    }
+    p.throwIfAny();
+    return {
+      lbId: lb.id, backendId: body.backend_id, name, inboundPort: body.inbound_port, timeoutClientMs, certificateIds,
+      enableHttp3: false, connectionRateLimit: rate === 0 ? null : rate, enableAccessLogs: body.enable_access_logs ?? false,
+    };
+  };
+
+  /** Writes, turning the store's port uniqueness into a 409 that names the frontend holding the port. */
+  const save = async (f: Frontend, write: (f: Frontend) => Promise<void>) => {
+    try {
+      await write(f);
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      const holder = (await ctx.store.listFrontends({ lbId: f.lbId }, { page: 1, pageSize: LIMITS.frontendsPerLb, orderBy: 'created_at_asc' }))
+        .items.find((o) => o.inboundPort === f.inboundPort && o.id !== f.id);
+      throw alreadyExists('frontend', holder?.id ?? f.id,
+        `inbound_port ${f.inboundPort} is already used on this load balancer's IP by frontend ${holder?.id ?? 'another frontend'}`);
+    }
+  };
+
+  app.get<{ Params: typeof LbParams.static; Querystring: typeof ListQuery.static }>('/lbs/:lb_id/frontends', {
+    schema: { querystring: ListQuery },
+  }, async (req) => {
+    const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
+    const res = await ctx.store.listFrontends({ lbId: lb.id, name: req.query.name }, readListPage(req.query));
+    return listBody('frontends', await Promise.all(res.items.map((f) => json(f, lb))), res.total);
+  });
+
+  app.post<{ Params: typeof LbParams.static; Body: FrontendBody }>('/lbs/:lb_id/frontends', { schema: { body: FrontendBody } }, async (req) => {
+    const lb = await loadLbForChange(ctx, req.principal, req.params.zone, req.params.lb_id);
+    const f: Frontend = { id: randomUUID(), ...(await parse(lb, req.body, null)), createdAt: now(), updatedAt: now() };
+    await save(f, (x) => ctx.store.createFrontend(x));
+    return json(f, lb);
+  });
+
+  app.get<{ Params: FrontendParams }>('/frontends/:frontend_id', async (req) => {
+    const { frontend, lb } = await loadFrontend(ctx, req.principal, req.params.zone, req.params.frontend_id);
+    return json(frontend, lb);
+  });
+
+  app.put<{ Params: FrontendParams; Body: FrontendBody }>('/frontends/:frontend_id', { schema: { body: FrontendBody } }, async (req) => {
+    const { frontend } = await loadFrontend(ctx, req.principal, req.params.zone, req.params.frontend_id);
+    const lb = await loadLbForChange(ctx, req.principal, req.params.zone, frontend.lbId);
+    const next: Frontend = { ...frontend, ...(await parse(lb, req.body, frontend.id)), updatedAt: now() };
+    await save(next, (x) => ctx.store.updateFrontend(x));
+    return json(next, lb);
+  });
+
+  app.delete<{ Params: FrontendParams }>('/frontends/:frontend_id', async (req, reply) => {
+    const { frontend } = await loadFrontend(ctx, req.principal, req.params.zone, req.params.frontend_id);
+    await loadLbForChange(ctx, req.principal, req.params.zone, frontend.lbId);
+    await ctx.store.deleteFrontend(frontend.id);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,39 @@
+// `fulcrum serve` settings: flags, each also FULCRUM_<NAME> in the environment.
+import { resolve } from 'node:path';
+
+export interface ServeConfig {
+  listen: { host: string; port: number };
+  dataDir: string;
+  ipPool: string;
+  zones: string[];
+  /** The admin secret key (a UUID); generated and stored on first start when unset. */
+  secretKey: string | null;
+  dataplane: 'haproxy' | 'none';
+  logLevel: string;
+}
+
+export const DEFAULTS = {
+  listen: '127.0.0.1:8080',
+  dataDir: './fulcrum-data',
+  ipPool: '127.100.0.0/24',
+  zone: 'fr-par-1',
+  dataplane: 'haproxy',
+  logLevel: 'info',
+} as const;
+
+const ZONE_RE = /^[a-z]{2}-[a-z]{3,7}-[1-9]$/;
+
+export function parseListen(s: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(s);
+  if (!m || Number(m[3]) > 65535) throw new Error(`--listen ${s}: expected HOST:PORT`);
+  return { host: m[1] ?? m[2], port: Number(m[3]) };
+}
+
+export function parseZones(list: string[]): string[] {
+  for (const z of list) if (!ZONE_RE.test(z)) throw new Error(`--zone ${z}: a zone looks like fr-par-1 (the SDKs refuse other shapes)`);
+  return [...new Set(list)];
+}
+
+export function resolveDataDir(dir: string): string {
+  return resolve(dir);
+}

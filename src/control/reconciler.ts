@@ -1,0 +1,129 @@
+// The reconciler drives each LB from its stored state to its running state:
+// - every committed write bumps the LB's config version; the LB's instance is `pending` until that version is applied;
+// - work is serialized per LB and bursts are coalesced (Terraform sends three PUTs back to back): while an apply runs,
+//   later writes only mark the LB dirty, and one more apply reads the newest snapshot;
+// - LB lifecycle: to_create → creating → ready (or error); to_delete → instance removed → rows deleted (404).
+import type { Logger } from 'pino';
+import type { InstanceState } from '../domain/lbs.js';
+import type { ServerStat } from '../domain/stats.js';
+import type { Store } from '../store/store.js';
+import type { DataPlanePort } from './port.js';
+
+interface LbWork {
+  running: Promise<void> | null;
+  dirty: boolean;
+  state: InstanceState;
+  appliedVersion: number;
+}
+
+export class Reconciler {
+  private readonly work = new Map<string, LbWork>();
+  private closed = false;
+
+  constructor(private readonly store: Store, private readonly dataPlane: DataPlanePort, private readonly log: Logger) {
+    store.onChange((lbId) => this.changed(lbId));
+    dataPlane.onInstanceDown((lbId, reason) => {
+      const w = this.entry(lbId);
+      this.setState(w, 'error', `instance down: ${reason}; restarting`);
+      w.appliedVersion = -1;
+      this.schedule(lbId);
+    });
+  }
+
+  /** Brings every stored LB up to date (adopting running instances); called once at start. */
+  async start(): Promise<void> {
+    for (const id of await this.store.allLbIds()) this.schedule(id);
+  }
+
+  instanceState(lbId: string): InstanceState {
+    return this.entry(lbId).state;
+  }
+
+  async stats(lbId: string): Promise<ServerStat[] | null> {
+    const snap = await this.store.snapshot(lbId);
+    return snap ? this.dataPlane.stats(snap) : null;
+  }
+
+  /** Resolves once everything scheduled so far for the LB has been applied (used by tests and shutdown). */
+  async settled(lbId: string): Promise<void> {
+    for (;;) {
+      const w = this.work.get(lbId);
+      if (!w?.running) return;
+      await w.running;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.work.keys()].map((id) => this.settled(id)));
+  }
+
+  private entry(lbId: string): LbWork {
+    let w = this.work.get(lbId);
+    if (!w) {
+      w = { running: null, dirty: false, appliedVersion: 0, state: { status: 'pending', reason: null, updatedAt: new Date().toISOString() } };
+      this.work.set(lbId, w);
+    }
+    return w;
+  }
+
+  private setState(w: LbWork, status: InstanceState['status'], reason: string | null): void {
+    if (w.state.status === status && w.state.reason === reason) return;
+    w.state = { status, reason, updatedAt: new Date().toISOString() };
+  }
+
+  private changed(lbId: string): void {
+    const w = this.entry(lbId);
+    if (w.state.status !== 'error') this.setState(w, 'pending', null);
+    this.schedule(lbId);
+  }
+
+  private schedule(lbId: string): void {
+    if (this.closed) return;
+    const w = this.entry(lbId);
+    w.dirty = true;
+    if (w.running) return;
+    // Starting on the next turn lets the API answer first and folds writes made in the same turn into one apply.
+    w.running = (async () => {
+      await new Promise((r) => setImmediate(r));
+      while (w.dirty && !this.closed) {
+        w.dirty = false;
+        try {
+          await this.step(lbId, w);
+        } catch (err) {
+          this.log.error({ err, lbId }, 'reconcile failed');
+          this.setState(w, 'error', (err as Error).message);
+        }
+      }
+      w.running = null;
+    })();
+  }
+
+  private async step(lbId: string, w: LbWork): Promise<void> {
+    const snap = await this.store.snapshot(lbId);
+    if (!snap) {
+      await this.dataPlane.remove(lbId);
+      this.work.delete(lbId);
+      return;
+    }
+    const { lb } = snap;
+    if (lb.status === 'to_delete' || lb.status === 'deleting') {
+      await this.dataPlane.remove(lbId);
+      await this.store.deleteLb(lbId, lb.releaseIpsOnDelete);
+      this.work.delete(lbId);
+      return;
+    }
+    if (lb.status === 'to_create') await this.store.setLbStatus(lbId, 'creating');
+    if (w.appliedVersion === lb.configVersion && w.state.status === 'ready') return;
+    const result = await this.dataPlane.apply(snap);
+    if (result.ok) {
+      w.appliedVersion = lb.configVersion;
+      // A write that landed while we applied leaves the instance pending until the next pass.
+      if (!w.dirty) this.setState(w, 'ready', null);
+    } else {
+      this.log.warn({ lbId, reason: result.reason }, 'apply refused');
+      this.setState(w, 'error', result.reason);
+    }
+    if (lb.status === 'to_create' || lb.status === 'creating') await this.store.setLbStatus(lbId, result.ok ? 'ready' : 'error');
+  }
+}
