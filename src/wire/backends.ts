@@ -75,7 +75,8 @@ export type BackendCreateBody = Static<typeof BackendCreateBody>;
 export const BackendUpdateBody = Type.Object(settingsFields);
 export type BackendUpdateBody = Static<typeof BackendUpdateBody>;
 
-export const ServersBody = Type.Object({ server_ip: ServerIpList });
+/** `server_ip` is required, but null means an empty list: the Go SDK marshals an empty slice as null. */
+export const ServersBody = Type.Object({ server_ip: Type.Union([ServerIpList, Type.Null()]) });
 export type ServersBody = Static<typeof ServersBody>;
 
 export type BackendSettings = Omit<Backend, 'id' | 'lbId' | 'healthCheck' | 'pool' | 'createdAt' | 'updatedAt'>;
