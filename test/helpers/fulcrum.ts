@@ -18,6 +18,8 @@ export interface FulcrumOptions {
   dataDir?: string;
   secretKey?: string;
   ipNet?: string;
+  /** The `--ip-pool` value; default `<ipNet>.0/24`. */
+  ipPool?: string;
   zones?: string[];
   dataplane?: 'haproxy' | 'none';
   env?: Record<string, string>;
@@ -51,7 +53,7 @@ export class Fulcrum {
   async launch(): Promise<void> {
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
-    const args = [BIN, 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', this.dataDir, '--ip-pool', `${this.ipNet}.0/24`,
+    const args = [BIN, 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', this.dataDir, '--ip-pool', this.opts.ipPool ?? `${this.ipNet}.0/24`,
       '--dataplane', this.opts.dataplane ?? 'haproxy', '--log-level', 'warn'];
     for (const z of this.opts.zones ?? []) args.push('--zone', z);
     this.child = spawn(process.execPath, args, {
@@ -83,8 +85,8 @@ export class Fulcrum {
   }
 
   /** Raw HTTP against the API, for what the SDK hides. */
-  async http(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string; json: any }> {
-    const r = await fetch(`${this.url}/lb/v1/zones/${ZONE}${path}`, {
+  async http(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, zone = ZONE): Promise<{ status: number; headers: Headers; text: string; json: any }> {
+    const r = await fetch(`${this.url}/lb/v1/zones/${zone}${path}`, {
       method,
       headers: { 'X-Auth-Token': this.key, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
