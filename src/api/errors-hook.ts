@@ -31,7 +31,10 @@ export function ajvToDetails(errors: AjvError[], context: string | undefined): A
       byArg.set(arg, { argument_name: arg, reason, help_message: help });
     }
   }
-  return [...byArg.values()];
+  // A nullable field is a union with null: when a value inside it is bad, Ajv also reports the field itself
+  // ("must be null"). The deeper argument is the real cause, so the field's own entry goes.
+  const names = [...byArg.keys()];
+  return [...byArg.values()].filter((d) => !names.some((n) => n.startsWith(`${d.argument_name}.`)));
 }
 
 export function errorHandler(err: FastifyError & { validation?: AjvError[]; validationContext?: string }, req: FastifyRequest, reply: FastifyReply): void {
