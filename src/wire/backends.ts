@@ -162,7 +162,7 @@ const KINDS = ['tcp_config', 'mysql_config', 'pgsql_config', 'ldap_config', 'red
 function parseCheckConfig(hc: HealthCheckBody, p: Problems, arg: (n: string) => string): HealthCheckConfig {
   const given = KINDS.filter((k) => hc[k] !== null && hc[k] !== undefined);
   if (given.length > 1) {
-    p.add(arg(given[1]), 'constraint', `exactly one health-check kind may be set; got ${given.join(', ')}`);
+    for (const k of given) p.add(arg(k), 'constraint', `exactly one health-check kind may be set; got ${given.join(', ')}`);
     return { kind: 'tcp' };
   }
   switch (given[0]) {
