@@ -32,7 +32,9 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!isPort(body.inbound_port)) p.add('inbound_port', 'constraint', 'must be a port between 1 and 65535');
     if (!isUuid(body.backend_id)) p.add('backend_id', 'format', 'must be a UUID');
     const certificateIds = [...(body.certificate_ids ?? []), ...(body.certificate_id ? [body.certificate_id] : [])];
-    if (certificateIds.length) p.add('certificate_ids', 'constraint', 'TLS termination (certificates) is not supported by Fulcrum yet');
+    for (const arg of ['certificate_ids', 'certificate_id'] as const) {
+      if (body[arg]?.length) p.add(arg, 'constraint', 'TLS termination (certificates) is not supported by Fulcrum yet');
+    }
     if (body.enable_http3) p.add('enable_http3', 'constraint', 'HTTP/3 is not supported by this HAProxy build');
     const rate = body.connection_rate_limit ?? 0;
     p.intRange('connection_rate_limit', rate, 0, LIMITS.maxConnectionRate);
