@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_LB_TYPE, LB_TYPES, regionOfZone, type Lb } from '../domain/lbs.js';
+import { DEFAULT_LB_TYPE, LB_TYPES, SSL_COMPATIBILITY_LEVELS, regionOfZone, type Lb } from '../domain/lbs.js';
 import { defaultReverse, type Ip } from '../domain/ips.js';
 import { LIMITS, isUuid } from '../domain/validation.js';
 import { Problems } from '../wire/common.js';
@@ -47,7 +47,7 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
       name: p.text('name', b.name, LIMITS.nameLength, true),
       description: p.text('description', b.description ?? '', LIMITS.descriptionLength, false),
       status: 'to_create', tags: p.tags('tags', b.tags), type,
-      sslCompatibilityLevel: b.ssl_compatibility_level ?? 'ssl_compatibility_level_intermediate',
+      sslCompatibilityLevel: p.oneOf('ssl_compatibility_level', b.ssl_compatibility_level, SSL_COMPATIBILITY_LEVELS, 'ssl_compatibility_level_intermediate'),
       instanceId: randomUUID(), configVersion: 1, releaseIpsOnDelete: false, createdAt: now(), updatedAt: now(),
     };
     const attach = [...new Set([...(b.ip_ids ?? []), ...(b.ip_id ? [b.ip_id] : [])])];
@@ -92,7 +92,7 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
       name: p.text('name', b.name, LIMITS.nameLength, true),
       description: p.text('description', b.description ?? '', LIMITS.descriptionLength, false),
       tags: p.tags('tags', b.tags),
-      sslCompatibilityLevel: b.ssl_compatibility_level ?? lb.sslCompatibilityLevel,
+      sslCompatibilityLevel: p.oneOf('ssl_compatibility_level', b.ssl_compatibility_level, SSL_COMPATIBILITY_LEVELS, lb.sslCompatibilityLevel),
       updatedAt: now(),
     };
     p.throwIfAny();

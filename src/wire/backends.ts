@@ -10,7 +10,6 @@ import {
 } from '../domain/validation.js';
 import { DurationInput, Nullable, Problems } from './common.js';
 import { formatProtoDuration } from './durations.js';
-import { StringEnum } from './schema.js';
 
 const Str = (max = 1024) => Type.String({ maxLength: max });
 const HttpConfig = Type.Object({
@@ -42,17 +41,17 @@ export type HealthCheckBody = Static<typeof HealthCheckBody>;
 
 const settingsFields = {
   name: Str(1024),
-  forward_protocol: StringEnum(FORWARD_PROTOCOLS),
+  forward_protocol: Str(64),
   forward_port: Type.Integer(),
-  forward_port_algorithm: Nullable(StringEnum(ALGORITHMS)),
-  sticky_sessions: Nullable(StringEnum(STICKY_SESSIONS)),
+  forward_port_algorithm: Nullable(Str(64)),
+  sticky_sessions: Nullable(Str(64)),
   sticky_sessions_cookie_name: Nullable(Str(255)),
   send_proxy_v2: Nullable(Type.Boolean()),
   timeout_server: Nullable(DurationInput),
   timeout_connect: Nullable(DurationInput),
   timeout_tunnel: Nullable(DurationInput),
-  on_marked_down_action: Nullable(StringEnum(ON_MARKED_DOWN_ACTIONS)),
-  proxy_protocol: Nullable(StringEnum(PROXY_PROTOCOLS)),
+  on_marked_down_action: Nullable(Str(64)),
+  proxy_protocol: Nullable(Str(64)),
   failover_host: Nullable(Str(512)),
   ssl_bridging: Nullable(Type.Boolean()),
   ignore_ssl_server_verify: Nullable(Type.Boolean()),
@@ -83,25 +82,27 @@ export type BackendSettings = Omit<Backend, 'id' | 'lbId' | 'healthCheck' | 'poo
 
 /** Reads the fields shared by create and update. PUT replaces everything: an omitted optional field gets its default. */
 export function parseBackendSettings(body: BackendUpdateBody, p: Problems): BackendSettings {
-  const protocol = body.forward_protocol;
+  const protocol = p.oneOf('forward_protocol', body.forward_protocol, FORWARD_PROTOCOLS, 'tcp');
+  // Rules that depend on the protocol are checked only when the protocol itself is valid.
+  const knownProtocol = protocol === body.forward_protocol;
   if (!isPort(body.forward_port)) p.add('forward_port', 'constraint', 'must be a port between 1 and 65535');
-  const sticky = body.sticky_sessions ?? 'none';
+  const sticky = p.oneOf('sticky_sessions', body.sticky_sessions, STICKY_SESSIONS, 'none');
   const cookieName = body.sticky_sessions_cookie_name ?? '';
   if (sticky === 'cookie') {
-    if (protocol !== 'http') p.add('sticky_sessions', 'constraint', 'cookie stickiness needs forward_protocol http; use table for tcp');
+    if (knownProtocol && protocol !== 'http') p.add('sticky_sessions', 'constraint', 'cookie stickiness needs forward_protocol http; use table for tcp');
     if (!cookieName) p.add('sticky_sessions_cookie_name', 'required', 'a cookie name is required with cookie stickiness');
     else if (!isCookieName(cookieName)) p.add('sticky_sessions_cookie_name', 'format', 'must be an RFC 6265 token of at most 64 characters (letters, digits and !%&*+-.^_|~)');
   } else if (cookieName && !isCookieName(cookieName)) {
     p.add('sticky_sessions_cookie_name', 'format', 'must be an RFC 6265 token of at most 64 characters (letters, digits and !%&*+-.^_|~)');
   }
-  let proxyProtocol = body.proxy_protocol ?? 'proxy_protocol_unknown';
+  let proxyProtocol = p.oneOf('proxy_protocol', body.proxy_protocol, PROXY_PROTOCOLS, 'proxy_protocol_unknown');
   if (body.send_proxy_v2 === true && (proxyProtocol === 'proxy_protocol_unknown' || proxyProtocol === 'proxy_protocol_none')) {
     proxyProtocol = 'proxy_protocol_v2';
   }
   let failoverHost = body.failover_host ?? null;
   if (failoverHost === '') failoverHost = null;
   if (failoverHost !== null) {
-    if (protocol !== 'http') p.add('failover_host', 'constraint', 'a failover host needs forward_protocol http');
+    if (knownProtocol && protocol !== 'http') p.add('failover_host', 'constraint', 'a failover host needs forward_protocol http');
     else if (/^[a-z]+:\/\//i.test(failoverHost)) p.add('failover_host', 'format', 'give the host only (host or host:port), without a scheme or path');
     else {
       const hp = splitHostPort(failoverHost);
@@ -113,13 +114,13 @@ export function parseBackendSettings(body: BackendUpdateBody, p: Problems): Back
     name: p.text('name', body.name, LIMITS.nameLength, true),
     forwardProtocol: protocol,
     forwardPort: body.forward_port,
-    algorithm: body.forward_port_algorithm ?? 'roundrobin',
+    algorithm: p.oneOf('forward_port_algorithm', body.forward_port_algorithm, ALGORITHMS, 'roundrobin'),
     stickySessions: sticky,
     cookieName,
     timeoutServerMs: p.duration('timeout_server', body.timeout_server, 'ms', 1, BACKEND_DEFAULTS.timeoutServerMs),
     timeoutConnectMs: p.duration('timeout_connect', body.timeout_connect, 'ms', 1, BACKEND_DEFAULTS.timeoutConnectMs),
     timeoutTunnelMs: p.duration('timeout_tunnel', body.timeout_tunnel, 'ms', 1, BACKEND_DEFAULTS.timeoutTunnelMs),
-    onMarkedDownAction: body.on_marked_down_action ?? 'on_marked_down_action_none',
+    onMarkedDownAction: p.oneOf('on_marked_down_action', body.on_marked_down_action, ON_MARKED_DOWN_ACTIONS, 'on_marked_down_action_none'),
     proxyProtocol,
     failoverHost,
     sslBridging: body.ssl_bridging ?? false,

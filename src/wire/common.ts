@@ -41,6 +41,18 @@ export class Problems {
     return ms;
   }
 
+  /**
+   * Reads an enum field. Request schemas type enums as plain strings so that a value outside the enum is reported
+   * here, together with every other bad value of the request; null/undefined gives `fallback`, and so does a bad value
+   * (after naming it).
+   */
+  oneOf<T extends string>(arg: string, value: string | null | undefined, values: readonly T[], fallback: T): T {
+    if (value === null || value === undefined) return fallback;
+    if ((values as readonly string[]).includes(value)) return value as T;
+    this.add(arg, 'constraint', `must be one of: ${values.join(', ')}`);
+    return fallback;
+  }
+
   /** Checks an integer range; returns the value when valid. */
   intRange(arg: string, value: number, min: number, max: number): number {
     if (!Number.isInteger(value) || value < min || value > max) this.add(arg, 'constraint', `must be an integer between ${min} and ${max}`);

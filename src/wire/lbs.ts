@@ -1,6 +1,6 @@
 // Load balancers (and their instance and LB types) on the wire.
 import { Type, type Static } from '@sinclair/typebox';
-import { SSL_COMPATIBILITY_LEVELS, regionOfZone, type InstanceState, type Lb, type LbType } from '../domain/lbs.js';
+import { regionOfZone, type InstanceState, type Lb, type LbType } from '../domain/lbs.js';
 import type { Ip } from '../domain/ips.js';
 import { LIMITS } from '../domain/validation.js';
 import { Nullable, Tags } from './common.js';
@@ -20,7 +20,7 @@ export const LbCreateBody = Type.Object({
   ip_ids: Nullable(Type.Array(Uuidish, { maxItems: 2 })),
   tags: Tags,
   type: Nullable(Type.String({ maxLength: 64 })),
-  ssl_compatibility_level: Nullable(StringEnum(SSL_COMPATIBILITY_LEVELS)),
+  ssl_compatibility_level: Nullable(Type.String({ maxLength: 64 })),
 });
 export type LbCreateBody = Static<typeof LbCreateBody>;
 
@@ -28,7 +28,7 @@ export const LbUpdateBody = Type.Object({
   name: Type.String({ maxLength: 1024 }),
   description: Nullable(Type.String({ maxLength: 4096 })),
   tags: Tags,
-  ssl_compatibility_level: Nullable(StringEnum(SSL_COMPATIBILITY_LEVELS)),
+  ssl_compatibility_level: Nullable(Type.String({ maxLength: 64 })),
 });
 export type LbUpdateBody = Static<typeof LbUpdateBody>;
 
