@@ -34,6 +34,11 @@ const watchBackend = () => [...watchLb(), `/backends/${backendId}`];
 
 const hc = (fields: Json): Json => ({ port: 8080, check_max_retries: 3, ...fields });
 
+/** Runs `check` on every case in turn; a failure names its case. */
+async function eachCase<C extends [string, ...unknown[]]>(cases: C[], check: (...c: C) => Promise<void>): Promise<void> {
+  for (const c of cases) await check(...c).catch((e: Error) => { throw new Error(`${c[0]}: ${e.message}`); });
+}
+
 /** Backend fields shared by create and update, each bad in one way. */
 const SETTINGS_CASES: Case[] = [
   ['unknown protocol', { forward_protocol: 'udp' }, ['forward_protocol']],
@@ -148,39 +153,32 @@ const SERVER_CASES: [string, unknown[], string[]][] = [
 
 describe('backend validation', () => {
   test('create: each bad setting is named, and nothing is created', async () => {
-    for (const [what, fields, args] of SETTINGS_CASES) {
-      await refused(f, 'POST', `/lbs/${lbId}/backends`, backendBody(fields), args, watchLb()).catch((e) => { throw new Error(`${what}: ${e.message}`); });
-    }
+    await eachCase(SETTINGS_CASES, (_, fields, args) => refused(f, 'POST', `/lbs/${lbId}/backends`, backendBody(fields), args, watchLb()));
   });
 
   test('update: each bad setting is named, and the backend is unchanged', async () => {
-    for (const [what, fields, args] of SETTINGS_CASES) {
+    await eachCase(SETTINGS_CASES, (_, fields, args) => {
       const { health_check: _h, server_ip: _s, ...body } = backendBody(fields);
-      await refused(f, 'PUT', `/backends/${backendId}`, body, args, watchBackend()).catch((e) => { throw new Error(`${what}: ${e.message}`); });
-    }
+      return refused(f, 'PUT', `/backends/${backendId}`, body, args, watchBackend());
+    });
   });
 
   test('create: each bad health-check field is named under health_check', async () => {
-    for (const [what, fields, args] of HEALTH_CHECK_CASES) {
-      await refused(f, 'POST', `/lbs/${lbId}/backends`, backendBody({ health_check: hc(fields) }), args.map((a) => `health_check.${a}`), watchLb())
-        .catch((e) => { throw new Error(`${what}: ${e.message}`); });
-    }
+    await eachCase(HEALTH_CHECK_CASES, (_, fields, args) =>
+      refused(f, 'POST', `/lbs/${lbId}/backends`, backendBody({ health_check: hc(fields) }), args.map((a) => `health_check.${a}`), watchLb()));
   });
 
   test('PUT healthcheck: each bad field is named, and the check is unchanged', async () => {
-    for (const [what, fields, args] of HEALTH_CHECK_CASES) {
-      await refused(f, 'PUT', `/backends/${backendId}/healthcheck`, hc(fields), args, watchBackend()).catch((e) => { throw new Error(`${what}: ${e.message}`); });
-    }
+    await eachCase(HEALTH_CHECK_CASES, (_, fields, args) => refused(f, 'PUT', `/backends/${backendId}/healthcheck`, hc(fields), args, watchBackend()));
   });
 
   test('server addresses: each bad one is named on create, add, set and remove, and the pool is unchanged', async () => {
-    for (const [what, list, args] of SERVER_CASES) {
-      const fail = (e: Error) => { throw new Error(`${what}: ${e.message}`); };
-      await refused(f, 'POST', `/lbs/${lbId}/backends`, backendBody({ server_ip: list }), args, watchLb()).catch(fail);
+    await eachCase(SERVER_CASES, async (_, list, args) => {
+      await refused(f, 'POST', `/lbs/${lbId}/backends`, backendBody({ server_ip: list }), args, watchLb());
       for (const method of ['POST', 'PUT', 'DELETE']) {
-        await refused(f, method, `/backends/${backendId}/servers`, { server_ip: list }, args, watchBackend()).catch(fail);
+        await refused(f, method, `/backends/${backendId}/servers`, { server_ip: list }, args, watchBackend());
       }
-    }
+    });
   });
 
   test('the servers body needs server_ip', async () => {
@@ -247,11 +245,10 @@ describe('frontend, LB and IP validation', () => {
   ];
 
   test('frontend create and update: each bad field is named, and nothing changes', async () => {
-    for (const [what, fields, args] of FRONTEND_CASES) {
-      const fail = (e: Error) => { throw new Error(`${what}: ${e.message}`); };
-      await refused(f, 'POST', `/lbs/${lbId}/frontends`, frontendBody(backendId, { inbound_port: 9100, ...fields }), args, watchLb()).catch(fail);
-      await refused(f, 'PUT', `/frontends/${frontendId}`, frontendBody(backendId, fields), args, [...watchLb(), `/frontends/${frontendId}`]).catch(fail);
-    }
+    await eachCase(FRONTEND_CASES, async (_, fields, args) => {
+      await refused(f, 'POST', `/lbs/${lbId}/frontends`, frontendBody(backendId, { inbound_port: 9100, ...fields }), args, watchLb());
+      await refused(f, 'PUT', `/frontends/${frontendId}`, frontendBody(backendId, fields), args, [...watchLb(), `/frontends/${frontendId}`]);
+    });
   });
 
   const LB_CASES: Case[] = [
@@ -277,14 +274,9 @@ describe('frontend, LB and IP validation', () => {
       ['three IPs', { ip_ids: ['a', 'b', 'c'] }, ['ip_ids']],
       ['assign_flexible_ip as a string', { assign_flexible_ip: 'yes' }, ['assign_flexible_ip']],
     ];
-    for (const [what, fields, args] of [...LB_CASES, ...createOnly]) {
-      await refused(f, 'POST', '/lbs', { name: 'lb', description: '', type: 'LB-S', ...fields }, args, watch)
-        .catch((e) => { throw new Error(`${what}: ${e.message}`); });
-    }
-    for (const [what, fields, args] of LB_CASES) {
-      await refused(f, 'PUT', `/lbs/${lbId}`, { name: 'errors', description: '', ...fields }, args, watch)
-        .catch((e) => { throw new Error(`${what}: ${e.message}`); });
-    }
+    await eachCase([...LB_CASES, ...createOnly], (_, fields, args) =>
+      refused(f, 'POST', '/lbs', { name: 'lb', description: '', type: 'LB-S', ...fields }, args, watch));
+    await eachCase(LB_CASES, (_, fields, args) => refused(f, 'PUT', `/lbs/${lbId}`, { name: 'errors', description: '', ...fields }, args, watch));
   });
 
   test('IP create and PATCH: each bad field is named, and nothing changes', async () => {
@@ -296,12 +288,8 @@ describe('frontend, LB and IP validation', () => {
       ['51 tags', { tags: Array.from({ length: 51 }, (_, i) => `t${i}`) }, ['tags']],
     ];
     const watch = ['/ips?page_size=100', `/ips/${ipId}`];
-    for (const [what, fields, args] of [...cases, ['is_ipv6 as a string', { is_ipv6: 'no' }, ['is_ipv6']] as Case]) {
-      await refused(f, 'POST', '/ips', fields, args, watch).catch((e) => { throw new Error(`${what}: ${e.message}`); });
-    }
-    for (const [what, fields, args] of cases) {
-      await refused(f, 'PATCH', `/ips/${ipId}`, fields, args, watch).catch((e) => { throw new Error(`${what}: ${e.message}`); });
-    }
+    await eachCase([...cases, ['is_ipv6 as a string', { is_ipv6: 'no' }, ['is_ipv6']]], (_, fields, args) => refused(f, 'POST', '/ips', fields, args, watch));
+    await eachCase(cases, (_, fields, args) => refused(f, 'PATCH', `/ips/${ipId}`, fields, args, watch));
   });
 });
 
