@@ -16,7 +16,8 @@ export const ZONE = 'fr-par-1';
 
 export interface FulcrumOptions {
   dataDir?: string;
-  secretKey?: string;
+  /** The admin key; null lets the server generate one, which is read from what its first start prints. */
+  secretKey?: string | null;
   ipNet?: string;
   /** The `--ip-pool` value; default `<ipNet>.0/24`. */
   ipPool?: string;
@@ -28,7 +29,7 @@ export interface FulcrumOptions {
 export class Fulcrum {
   child!: ChildProcess;
   url = '';
-  readonly key: string;
+  key: string;
   readonly projectId = randomUUID();
   readonly dataDir: string;
   /** The first three octets of this server's IP pool (`<ipNet>.0/24`). */
@@ -57,7 +58,7 @@ export class Fulcrum {
       '--dataplane', this.opts.dataplane ?? 'haproxy', '--log-level', 'warn'];
     for (const z of this.opts.zones ?? []) args.push('--zone', z);
     this.child = spawn(process.execPath, args, {
-      env: { ...process.env, FULCRUM_SECRET_KEY: this.key, ...this.opts.env },
+      env: { ...process.env, FULCRUM_SECRET_KEY: this.opts.secretKey === null ? undefined : this.key, ...this.opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (d) => { this.output += d; });
@@ -65,6 +66,7 @@ export class Fulcrum {
     const deadline = Date.now() + 15_000;
     for (;;) {
       if (this.child.exitCode !== null) throw new Error(`fulcrum exited: ${this.output}`);
+      if (this.opts.secretKey === null) this.key = /admin secret key[^:]*: ([0-9a-f-]{36})/.exec(this.output)?.[1] ?? this.key;
       try {
         const r = await fetch(`${this.url}/lb/v1/zones/${ZONE}/lb-types`, { headers: { 'X-Auth-Token': this.key } });
         if (r.status === 200) return;
