@@ -13,12 +13,14 @@ import {
 
 type Row = { doc: string };
 
+// Objects created in the same millisecond keep their insertion order (rowid); equal names list in creation order.
 const ORDER_SQL: Record<Page['orderBy'], string> = {
-  created_at_asc: 'created_at ASC, id ASC',
-  created_at_desc: 'created_at DESC, id DESC',
-  name_asc: 'name ASC, id ASC',
-  name_desc: 'name DESC, id DESC',
+  created_at_asc: 'created_at ASC, rowid ASC',
+  created_at_desc: 'created_at DESC, rowid DESC',
+  name_asc: 'name ASC, created_at ASC, rowid ASC',
+  name_desc: 'name DESC, created_at ASC, rowid ASC',
 };
+const CREATION_ORDER = ORDER_SQL.created_at_asc;
 
 /** A WHERE clause built from optional conditions. */
 class Where {
@@ -128,7 +130,7 @@ export class SqliteStore implements Store {
   }
 
   async allLbIds(): Promise<string[]> {
-    return (this.db.prepare('SELECT id FROM lbs ORDER BY created_at').all() as { id: string }[]).map((r) => r.id);
+    return (this.db.prepare(`SELECT id FROM lbs ORDER BY ${CREATION_ORDER}`).all() as { id: string }[]).map((r) => r.id);
   }
 
   async updateLb(lb: Lb): Promise<void> {
@@ -163,10 +165,10 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       const lb = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', lbId);
       if (!lb) return null;
-      const addresses = (this.db.prepare('SELECT address FROM ips WHERE lb_id = ? ORDER BY created_at, id').all(lbId) as
+      const addresses = (this.db.prepare(`SELECT address FROM ips WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`).all(lbId) as
         { address: string }[]).map((r) => r.address);
-      const backends = this.docs<Backend>('SELECT doc FROM backends WHERE lb_id = ? ORDER BY created_at, id', lbId);
-      const frontends = this.docs<Frontend>('SELECT doc FROM frontends WHERE lb_id = ? ORDER BY created_at, id', lbId);
+      const backends = this.docs<Backend>(`SELECT doc FROM backends WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
+      const frontends = this.docs<Frontend>(`SELECT doc FROM frontends WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
       return { lb, addresses, backends, frontends };
     })();
   }
@@ -202,7 +204,7 @@ export class SqliteStore implements Store {
   }
 
   async ipsOfLb(lbId: string): Promise<Ip[]> {
-    return this.docs<Ip>('SELECT doc FROM ips WHERE lb_id = ? ORDER BY created_at, id', lbId);
+    return this.docs<Ip>(`SELECT doc FROM ips WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
   }
 
   async updateIp(ip: Ip, previousLbId: string | null): Promise<void> {
@@ -282,7 +284,7 @@ export class SqliteStore implements Store {
   }
 
   async frontendsOfBackend(backendId: string): Promise<Frontend[]> {
-    return this.docs<Frontend>('SELECT doc FROM frontends WHERE backend_id = ? ORDER BY created_at, id', backendId);
+    return this.docs<Frontend>(`SELECT doc FROM frontends WHERE backend_id = ? ORDER BY ${CREATION_ORDER}`, backendId);
   }
 
   async updateFrontend(f: Frontend): Promise<void> {
