@@ -1,0 +1,262 @@
+// One HAProxy master-worker process and its files under <dataDir>/lbs/<lbId>/: validate, start, adopt, reload, stop.
+// The process is detached (own process group, stdio to a log file, unref) so it outlives the control plane: killing
+// `fulcrum serve` must not interrupt traffic. Only processes whose command line names this LB's master socket are
+// ever signalled.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MasterCli, parseShowProc, type ProcList } from './runtime.js';
+
+export interface LbPaths {
+  dir: string;
+  config: string;
+  lastGood: string;
+  adminSock: string;
+  masterSock: string;
+  pidFile: string;
+  stateFile: string;
+  logFile: string;
+  /** Last applied snapshot, server ids and peer port (owned by instance.ts). */
+  appliedFile: string;
+}
+
+/** Unix socket paths longer than this do not fit in sockaddr_un. */
+const MAX_SOCKET_PATH = 107;
+
+export function lbPaths(dataDir: string, lbId: string): LbPaths {
+  const dir = join(dataDir, 'lbs', lbId);
+  const p = {
+    dir, config: join(dir, 'haproxy.cfg'), lastGood: join(dir, 'haproxy.cfg.good'), adminSock: join(dir, 'admin.sock'),
+    masterSock: join(dir, 'master.sock'), pidFile: join(dir, 'haproxy.pid'), stateFile: join(dir, 'server-state'),
+    logFile: join(dir, 'haproxy.log'), appliedFile: join(dir, 'applied.json'),
+  };
+  if (!dir.startsWith('/')) throw new Error(`data dir ${dataDir} must be absolute (HAProxy reads a relative -S as host:port)`);
+  if (p.adminSock.length > MAX_SOCKET_PATH) throw new Error(`data dir ${dataDir} is too long for unix socket paths`);
+  return p;
+}
+
+export interface HaproxyOptions {
+  bin?: string;
+  /** Bound on waiting for a worker after start and after reload. */
+  startTimeoutMs?: number;
+  reloadTimeoutMs?: number;
+}
+
+export class HaproxyError extends Error {}
+
+/** Bound of one `show proc` while waiting for a master that may be re-executing. */
+const PROBE_TIMEOUT_MS = 250;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** An empty state file makes HAProxy warn; a lone version line is a valid empty one (pitfall 21). */
+const EMPTY_STATE = '1\n';
+
+export async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class HaproxyProcess {
+  readonly cli: MasterCli;
+  private pid: number | null = null;
+  private readonly bin: string;
+  private readonly startTimeoutMs: number;
+  private readonly reloadTimeoutMs: number;
+
+  constructor(readonly paths: LbPaths, opts: HaproxyOptions = {}) {
+    this.bin = opts.bin ?? 'haproxy';
+    this.startTimeoutMs = opts.startTimeoutMs ?? 10_000;
+    this.reloadTimeoutMs = opts.reloadTimeoutMs ?? 10_000;
+    this.cli = new MasterCli(paths.masterSock);
+  }
+
+  get masterPid(): number | null {
+    return this.pid;
+  }
+
+  /** True when `pid` is a live HAProxy started for this LB (its argv names our master socket). */
+  isOurs(pid: number): boolean {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      return false;
+    }
+    const i = argv.indexOf('-S');
+    return i >= 0 && argv[i + 1]?.split(',')[0] === this.paths.masterSock;
+  }
+
+  isAlive(): boolean {
+    return this.pid !== null && pidAlive(this.pid) && this.isOurs(this.pid);
+  }
+
+  /** Runs `haproxy -c` on the text; null when valid, else HAProxy's messages. */
+  async validate(configText: string): Promise<string | null> {
+    await this.ensureDir();
+    const file = join(this.paths.dir, `check-${process.pid}-${Date.now()}.cfg`);
+    await writeFile(file, configText, { mode: 0o600 });
+    try {
+      return await new Promise((resolve) => {
+        execFile(this.bin, ['-c', '-f', file], { timeout: 30_000 }, (err, stdout, stderr) => {
+          const out = `${stdout}${stderr}`;
+          if (!err && !/\[ALERT\]/.test(out)) return resolve(null);
+          resolve(alerts(out) || (err ? err.message : out.trim()));
+        });
+      });
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
+  /** Writes the config and starts the master; resolves once a worker runs, else throws with HAProxy's alerts. */
+  async start(configText: string): Promise<void> {
+    await this.ensureDir();
+    await writeAtomic(this.paths.config, configText);
+    await rm(this.paths.pidFile, { force: true });
+    const logStart = await this.logSize();
+    const log = openSync(this.paths.logFile, 'a', 0o600);
+    let exited: string | null = null;
+    try {
+      const child = spawn(this.bin, ['-W', '-S', `${this.paths.masterSock},mode,600`, '-f', this.paths.config,
+        '-p', this.paths.pidFile], { detached: true, stdio: ['ignore', log, log] });
+      child.on('exit', (code, sig) => { exited = `exited with ${sig ?? code}`; });
+      child.on('error', (e) => { exited = e.message; });
+      child.unref();
+      if (child.pid === undefined) throw new HaproxyError(`cannot run ${this.bin}`);
+      this.pid = child.pid;
+    } finally {
+      closeSync(log);
+    }
+    const deadline = Date.now() + this.startTimeoutMs;
+    while (Date.now() < deadline && exited === null) {
+      const proc = await this.showProc(PROBE_TIMEOUT_MS).catch(() => null);
+      if (proc && proc.workers.length > 0) {
+        await writeAtomic(this.paths.lastGood, configText);
+        return;
+      }
+      await sleep(20);
+    }
+    const why = (await this.logSince(logStart)) || exited || 'no worker started in time';
+    if (exited === null) await this.stop();
+    this.pid = null;
+    throw new HaproxyError(`HAProxy did not start: ${why}`);
+  }
+
+  /** Finds a live master of this LB through the pid file and the master socket; false if there is none. */
+  async adopt(): Promise<boolean> {
+    let pid: number;
+    try {
+      pid = Number.parseInt(await readFile(this.paths.pidFile, 'utf8'), 10);
+    } catch {
+      return false;
+    }
+    if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid) || !this.isOurs(pid)) return false;
+    const proc = await this.showProc().catch(() => null);
+    if (proc?.masterPid !== pid) return false;
+    this.pid = pid;
+    return true;
+  }
+
+  showProc(timeoutMs?: number): Promise<ProcList> {
+    return this.cli.master('show proc', timeoutMs).then(parseShowProc);
+  }
+
+  /** Saves the worker's server states where the next worker will load them (pitfalls 4 and 21). */
+  async dumpServerState(): Promise<void> {
+    const dump = await this.cli.worker('show servers state');
+    await writeAtomic(this.paths.stateFile, /^1\n/.test(dump) ? dump : EMPTY_STATE);
+  }
+
+  /**
+   * Seamless reload onto `configText` (already validated). Applied only when `show proc` shows a new worker; on
+   * failure the old worker keeps serving, the previous config file is restored, and this throws with the reason.
+   */
+  async reload(configText: string): Promise<void> {
+    const before = await this.showProc();
+    const previous = await readFile(this.paths.config, 'utf8').catch(() => null);
+    await this.dumpServerState();
+    await writeAtomic(this.paths.config, configText);
+    const logStart = await this.logSize();
+    // The master re-executes itself: the connection is usually cut without an answer (2.6 prints nothing).
+    await this.cli.master('reload').catch(() => '');
+    const deadline = Date.now() + this.reloadTimeoutMs;
+    let why = 'no new worker in time';
+    while (Date.now() < deadline) {
+      // Short probes: a connection accepted while the master re-executes can hang until the socket is reset.
+      const p = await this.showProc(PROBE_TIMEOUT_MS).catch(() => null);
+      if (p && p.reloads > before.reloads) {
+        if (p.workers.length > 0 && !p.workers.some((w) => before.workers.includes(w))) {
+          await writeAtomic(this.paths.lastGood, configText);
+          return;
+        }
+        if (p.failed > 0) {
+          why = (await this.logSince(logStart)) || 'HAProxy refused the configuration';
+          break;
+        }
+      }
+      await sleep(20);
+    }
+    if (previous !== null) await writeAtomic(this.paths.config, previous);
+    throw new HaproxyError(`reload failed: ${why}`);
+  }
+
+  /** Replaces the config file without reloading (after a runtime change that the file must reproduce). */
+  async writeConfig(configText: string): Promise<void> {
+    await writeAtomic(this.paths.config, configText);
+    await writeAtomic(this.paths.lastGood, configText);
+  }
+
+  /** Stops the master and its workers (TERM, then KILL after a bound), only if they are ours. */
+  async stop(): Promise<void> {
+    const pid = this.pid;
+    this.pid = null;
+    if (pid === null || !this.isOurs(pid)) return;
+    const proc = await this.showProc().catch(() => null);
+    const all = [pid, ...(proc?.workers ?? []), ...(proc?.oldWorkers ?? [])];
+    const signal = (sig: NodeJS.Signals) => {
+      for (const p of all) if (this.isOurs(p)) try { process.kill(p, sig); } catch { /* already gone */ }
+    };
+    signal('SIGTERM');
+    for (let i = 0; i < 100 && all.some((p) => this.isOurs(p)); i++) await sleep(20);
+    signal('SIGKILL');
+  }
+
+  async removeFiles(): Promise<void> {
+    await rm(this.paths.dir, { recursive: true, force: true });
+  }
+
+  private async ensureDir(): Promise<void> {
+    await mkdir(this.paths.dir, { recursive: true, mode: 0o700 });
+    if (!existsSync(this.paths.stateFile)) await writeFile(this.paths.stateFile, EMPTY_STATE, { mode: 0o600 });
+  }
+
+  private async logSize(): Promise<number> {
+    try {
+      const fh = await open(this.paths.logFile, 'r');
+      try { return (await fh.stat()).size; } finally { await fh.close(); }
+    } catch {
+      return 0;
+    }
+  }
+
+  /** ALERT lines HAProxy logged since `offset`: the reason for a refused start or reload. */
+  private async logSince(offset: number): Promise<string> {
+    const text = await readFile(this.paths.logFile).then((b) => b.subarray(offset).toString('utf8')).catch(() => '');
+    return alerts(text);
+  }
+}
+
+function alerts(output: string): string {
+  return output.split('\n').filter((l) => l.includes('[ALERT]'))
+    .map((l) => l.replace(/^\[ALERT\]\s+\(\d+\)\s*:\s*/, '').trim()).join('\n');
+}

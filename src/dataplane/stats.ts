@@ -1,0 +1,51 @@
+// `show servers state` → Scaleway backend stats. Scaleway's enums are HAProxy's own numbering (spec §0.1, §4b):
+// server_state = srv_op_state, last_health_check_status = srv_check_result. Columns are found by header name because
+// the header changes between HAProxy versions.
+import type { CheckResult, ServerState } from '../domain/stats.js';
+import { backendIdOf, ipOfServer } from './names.js';
+
+/** Indexed by srv_op_state. */
+const SERVER_STATES: readonly ServerState[] = ['stopped', 'starting', 'running', 'stopping'];
+/** Indexed by srv_check_result. */
+const CHECK_RESULTS: readonly CheckResult[] = ['unknown', 'neutral', 'failed', 'passed', 'condpass'];
+
+export interface ServerStats {
+  backendId: string;
+  ip: string;
+  serverState: ServerState;
+  lastHealthCheckStatus: CheckResult;
+  changedAt: Date;
+}
+
+/** srv_admin_state bits meaning "in maintenance": forced (0x01, where dynamic servers start), inherited (0x02),
+ * from the config (0x04), DNS resolution (0x20). */
+const ADMIN_MAINT = 0x01 | 0x02 | 0x04 | 0x20;
+
+/** Parses the answer of `show servers state [<backend>]`; only pool servers of Fulcrum backends are returned. */
+export function parseServersState(text: string, now: Date = new Date()): ServerStats[] {
+  const lines = text.split('\n');
+  const header = lines.find((l) => l.startsWith('# '));
+  if (!header) return [];
+  const col = new Map(header.slice(2).trim().split(/\s+/).map((name, i) => [name, i]));
+  const get = (f: string[], name: string): string => {
+    const i = col.get(name);
+    if (i === undefined || f[i] === undefined) throw new Error(`show servers state has no ${name} column`);
+    return f[i];
+  };
+  const out: ServerStats[] = [];
+  for (const line of lines) {
+    if (line.startsWith('#') || !line.trim() || /^\d+$/.test(line.trim())) continue;
+    const f = line.trim().split(/\s+/);
+    const backendId = backendIdOf(get(f, 'be_name'));
+    const ip = ipOfServer(get(f, 'srv_name'));
+    if (backendId === null || ip === null) continue;
+    const op = Number(get(f, 'srv_op_state'));
+    const admin = Number(get(f, 'srv_admin_state'));
+    // A server in maintenance takes no traffic, whatever its op state says (e.g. just added, not yet enabled).
+    const serverState = admin & ADMIN_MAINT ? 'stopped' : SERVER_STATES[op] ?? 'stopped';
+    const lastHealthCheckStatus = CHECK_RESULTS[Number(get(f, 'srv_check_result'))] ?? 'unknown';
+    const since = Number(get(f, 'srv_time_since_last_change'));
+    out.push({ backendId, ip, serverState, lastHealthCheckStatus, changedAt: new Date(now.getTime() - since * 1000) });
+  }
+  return out;
+}
