@@ -1,0 +1,108 @@
+// The HAProxy data plane of all load balancers of this node (implements the reconciler's DataPlanePort): one
+// LbInstance (one HAProxy master-worker) per LB id, and a watchdog that reports a master that died so the control plane
+// can mark the LB and apply it again (which restarts it).
+import type { ApplyResult, DataPlanePort } from '../control/port.js';
+import type { LbSnapshot } from '../domain/snapshot.js';
+import type { ServerStat } from '../domain/stats.js';
+import { LbInstance, type InstanceOptions } from './instance.js';
+import { uniquePool } from './server-ids.js';
+import type { ServerStats } from './stats.js';
+
+export interface DataPlaneOptions extends InstanceOptions {
+  /** Absolute; each LB lives in <dataDir>/lbs/<lbId>/. */
+  dataDir: string;
+  /** Watchdog period. Default 1000 ms. */
+  watchdogIntervalMs?: number;
+}
+
+export type DeathListener = (lbId: string, reason: string) => void;
+
+export class HaproxyDataPlane implements DataPlanePort {
+  private readonly instances = new Map<string, LbInstance>();
+  private readonly reportedDead = new Set<string>();
+  private readonly listeners: DeathListener[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: DataPlaneOptions) {}
+
+  /** The instance of an LB, created on first use (it adopts a running master before its first operation). */
+  instance(lbId: string): LbInstance {
+    let i = this.instances.get(lbId);
+    if (!i) {
+      i = new LbInstance(lbId, this.opts.dataDir, this.opts);
+      this.instances.set(lbId, i);
+    }
+    return i;
+  }
+
+  async apply(snapshot: LbSnapshot): Promise<ApplyResult> {
+    const result = await this.instance(snapshot.lb.id).apply(snapshot);
+    if (result.ok) this.reportedDead.delete(snapshot.lb.id);
+    return result;
+  }
+
+  /** Stops the LB's HAProxy and deletes its files. */
+  async remove(lbId: string): Promise<void> {
+    await this.instance(lbId).stop({ removeFiles: true });
+    this.instances.delete(lbId);
+    this.reportedDead.delete(lbId);
+  }
+
+  /** Takes over the running masters of these LBs (after a control-plane restart); the map says which ones run. */
+  async adoptAll(lbIds: string[]): Promise<Map<string, boolean>> {
+    const found = await Promise.all(lbIds.map(async (id) => [id, await this.instance(id).adopt()] as const));
+    return new Map(found);
+  }
+
+  /** Raw per-server state of a running LB (pool servers only). */
+  serverStats(lbId: string): Promise<ServerStats[]> {
+    return this.instance(lbId).stats();
+  }
+
+  /**
+   * One entry per pool server of the snapshot; null when the LB's HAProxy does not run. A server the worker does not
+   * have yet (change still being applied) is reported stopped/unknown.
+   */
+  async stats(snapshot: LbSnapshot): Promise<ServerStat[] | null> {
+    const i = this.instances.get(snapshot.lb.id);
+    if (!i?.isAlive()) return null;
+    const live = new Map((await i.stats()).map((s) => [`${s.backendId} ${s.ip}`, s]));
+    return snapshot.backends.flatMap((b) => uniquePool(b.pool).map((ip): ServerStat => {
+      const s = live.get(`${b.id} ${ip}`);
+      return { instanceId: snapshot.lb.instanceId, backendId: b.id, ip, serverState: s?.serverState ?? 'stopped',
+        serverStateChangedAt: s ? s.changedAt.toISOString() : null, lastHealthCheckStatus: s?.lastHealthCheckStatus ?? 'unknown' };
+    }));
+  }
+
+  isAlive(lbId: string): boolean {
+    return this.instances.get(lbId)?.isAlive() ?? false;
+  }
+
+  /** Registers a listener for masters that died on their own; the first one starts the watchdog. */
+  onInstanceDown(listener: DeathListener): void {
+    this.listeners.push(listener);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.watch(), this.opts.watchdogIntervalMs ?? 1000);
+      this.timer.unref();
+    }
+  }
+
+  /** Stops watching. HAProxy processes keep running: they outlive the control plane on purpose. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /**
+   * Reports, once until its next successful apply, each LB that should run and has no master. Instances busy with an
+   * operation are skipped: a start, reload or stop in progress is not a death.
+   */
+  private watch(): void {
+    for (const [id, i] of this.instances) {
+      if (!i.shouldRun || i.busy || this.reportedDead.has(id) || i.isAlive()) continue;
+      this.reportedDead.add(id);
+      i.shouldRun = false;
+      for (const l of this.listeners) l(id, `HAProxy of load balancer ${id} is not running`);
+    }
+  }
+}

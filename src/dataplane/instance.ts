@@ -1,0 +1,191 @@
+// One load balancer's data plane: makes its HAProxy process match a snapshot. Runtime API first (pools and
+// max_connections), one validated seamless reload for anything else. Operations on one LB run one at a time.
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { ApplyResult } from '../control/port.js';
+import type { LbSnapshot } from '../domain/snapshot.js';
+import { HaproxyProcess, lbPaths, writeAtomic, type HaproxyOptions } from './haproxy.js';
+import { peerName } from './names.js';
+import { applyPoolChanges, diffPools, withPoolsOf } from './pool-changes.js';
+import { renderConfig, usesTableStickiness, type RenderOptions } from './render.js';
+import { assignServerIds, type ServerIds } from './server-ids.js';
+import { parseServersState, type ServerStats } from './stats.js';
+
+export interface InstanceOptions extends HaproxyOptions {
+  /** How long a removed server may finish its sessions before they are cut. Default 2000 ms. */
+  drainTimeoutMs?: number;
+  /** Global maxconn of each HAProxy (render.ts DEFAULT_MAXCONN when unset). */
+  maxconn?: number;
+}
+
+interface Applied {
+  snapshot: LbSnapshot;
+  config: string;
+}
+
+/** What survives a control-plane restart, next to the config (applied.json). */
+interface Persisted {
+  serverIds: ServerIds;
+  peerPort: number | null;
+  /** What the running worker runs; null when unknown (the next apply then reloads). */
+  applied: Applied | null;
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** A port for the local peer. It is kept for the LB's life so that reloads do not move it. */
+function freeLocalPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export class LbInstance {
+  readonly proc: HaproxyProcess;
+  private state: Persisted = { serverIds: {}, peerPort: null, applied: null };
+  private loaded = false;
+  private tail: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+  /** True while a process started or adopted by us should be running (the watchdog's reference). */
+  shouldRun = false;
+
+  constructor(readonly lbId: string, dataDir: string, private readonly opts: InstanceOptions = {}) {
+    this.proc = new HaproxyProcess(lbPaths(dataDir, lbId), opts);
+  }
+
+  /** The snapshot the running process was last made to match. */
+  get lastApplied(): LbSnapshot | null {
+    return this.state.applied?.snapshot ?? null;
+  }
+
+  /** True while an operation is queued or running. */
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
+  isAlive(): boolean {
+    return this.proc.isAlive();
+  }
+
+  /** Loads the persisted state and takes over a running master of this LB; true if one runs. */
+  adopt(): Promise<boolean> {
+    return this.serial(() => this.load());
+  }
+
+  apply(snapshot: LbSnapshot): Promise<ApplyResult> {
+    return this.serial(async () => {
+      try {
+        return await this.applyNow(snapshot);
+      } catch (e) {
+        return { ok: false, reason: message(e) };
+      }
+    });
+  }
+
+  /** Stops the process; `removeFiles` also deletes the LB's directory (the LB is gone). */
+  stop(opts: { removeFiles?: boolean } = {}): Promise<void> {
+    return this.serial(async () => {
+      await this.load();
+      this.shouldRun = false;
+      await this.proc.stop();
+      if (opts.removeFiles) {
+        await this.proc.removeFiles();
+        this.state = { serverIds: {}, peerPort: null, applied: null };
+      }
+    });
+  }
+
+  async stats(): Promise<ServerStats[]> {
+    return parseServersState(await this.proc.cli.worker('show servers state'));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    this.pending++;
+    const run = this.tail.then(fn, fn).finally(() => { this.pending--; });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async load(): Promise<boolean> {
+    if (!this.loaded) {
+      try {
+        this.state = { ...this.state, ...JSON.parse(await readFile(this.proc.paths.appliedFile, 'utf8')) };
+      } catch { /* first use of this LB, or unreadable: start from nothing */ }
+      this.loaded = true;
+    }
+    if (!this.proc.isAlive() && !(await this.proc.adopt())) return false;
+    this.shouldRun = true;
+    return true;
+  }
+
+  private async save(applied: Applied | null): Promise<void> {
+    this.state.applied = applied;
+    await writeAtomic(this.proc.paths.appliedFile, JSON.stringify(this.state));
+  }
+
+  private async applyNow(next: LbSnapshot): Promise<ApplyResult> {
+    if (next.lb.id !== this.lbId) return { ok: false, reason: `snapshot of ${next.lb.id} sent to ${this.lbId}` };
+    const alive = await this.load();
+    const serverIds = assignServerIds(this.state.serverIds, next);
+    const peerPort = this.state.peerPort ?? (usesTableStickiness(next) ? await freeLocalPort() : null);
+    const opts: RenderOptions = {
+      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn,
+      peer: peerPort === null ? undefined : { name: peerName(this.lbId), port: peerPort },
+    };
+    let config: string;
+    try {
+      config = renderConfig(next, opts);
+    } catch (e) {
+      return { ok: false, reason: `cannot render the configuration: ${message(e)}` };
+    }
+    Object.assign(this.state, { serverIds, peerPort });
+    const refused = await this.proc.validate(config);
+    if (refused) return { ok: false, reason: `HAProxy refused the configuration: ${refused}` };
+
+    if (!alive) {
+      this.shouldRun = false;
+      await this.proc.start(config);
+      this.shouldRun = true;
+      await this.save({ snapshot: next, config });
+      return { ok: true };
+    }
+    const prev = this.state.applied;
+    if (prev?.config === config) {
+      await this.save({ snapshot: next, config });
+      return { ok: true };
+    }
+    // Pool changes go through the runtime API even when a reload follows: servers added that way are held DOWN until
+    // they pass a check, and the state file carries that over the reload (new static servers would start UP).
+    let running: Applied | null = prev;
+    if (prev) {
+      try {
+        await applyPoolChanges(this.proc.cli, diffPools(prev.snapshot, next), serverIds,
+          { drainTimeoutMs: this.opts.drainTimeoutMs ?? 2000 });
+        const patched = withPoolsOf(prev.snapshot, next);
+        running = { snapshot: patched, config: renderConfig(patched, opts) };
+      } catch {
+        running = null; // partly applied: the reload below makes the worker match the file again
+      }
+      if (running?.config === config) {
+        await this.proc.writeConfig(config); // so the next reload reproduces the runtime change
+        await this.save({ snapshot: next, config });
+        return { ok: true };
+      }
+    }
+    try {
+      await this.proc.reload(config);
+    } catch (e) {
+      // The old worker keeps serving. Its config file must reproduce what it runs, runtime changes included.
+      if (running) await this.proc.writeConfig(running.config);
+      await this.save(running);
+      return { ok: false, reason: message(e) };
+    }
+    await this.save({ snapshot: next, config });
+    return { ok: true };
+  }
+}
