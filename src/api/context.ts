@@ -2,7 +2,7 @@
 // the caller may see (or answer 404) and render an LB with its live instance state.
 import type { Backend } from '../domain/backends.js';
 import type { Frontend } from '../domain/frontends.js';
-import type { Lb } from '../domain/lbs.js';
+import { isBeingDeleted, type Lb } from '../domain/lbs.js';
 import type { Reconciler } from '../control/reconciler.js';
 import type { Store } from '../store/store.js';
 import { notFound, transientState } from '../wire/errors.js';
@@ -32,7 +32,7 @@ export async function loadLb(ctx: ApiContext, p: Principal, zone: string, id: st
 /** Loads an LB whose children are about to change; refused while the LB itself is being created or deleted. */
 export async function loadLbForChange(ctx: ApiContext, p: Principal, zone: string, id: string): Promise<Lb> {
   const lb = await loadLb(ctx, p, zone, id);
-  if (lb.status === 'to_delete' || lb.status === 'deleting') throw transientState('lb', lb.id, lb.status);
+  if (isBeingDeleted(lb.status)) throw transientState('lb', lb.id, lb.status);
   return lb;
 }
 

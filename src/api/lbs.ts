@@ -107,7 +107,7 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const bodyFlag = (req.body as { release_ip?: unknown } | null | undefined)?.release_ip;
       if (bodyFlag !== undefined && bodyFlag !== null && typeof bodyFlag !== 'boolean') throw invalidArgument('release_ip', 'format', 'must be a boolean');
       const release = req.query.release_ip !== undefined ? req.query.release_ip === 'true' : bodyFlag === true;
-      if (lb.status !== 'to_delete') await ctx.store.updateLb({ ...lb, status: 'to_delete', releaseIpsOnDelete: release, updatedAt: now() });
+      await ctx.store.requestLbDeletion(lb.id, release);
       return reply.code(204).send();
     });
 

@@ -54,6 +54,11 @@ export const LB_TYPES: LbType[] = [
 ];
 export const DEFAULT_LB_TYPE = 'lb-s';
 
+/** A deletion in progress is never undone: after `to_delete` only `deleting` (then removal) may follow. */
+export function isBeingDeleted(status: LbStatus): boolean {
+  return status === 'to_delete' || status === 'deleting';
+}
+
 export function regionOfZone(zone: string): string {
   return zone.replace(/-\d+$/, '');
 }

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { Backend } from '../domain/backends.js';
 import type { Frontend } from '../domain/frontends.js';
 import type { Ip } from '../domain/ips.js';
-import type { Lb, LbStatus } from '../domain/lbs.js';
+import { isBeingDeleted, type Lb, type LbStatus } from '../domain/lbs.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
 import { MIGRATIONS } from './migrations.js';
 import {
@@ -97,8 +97,7 @@ export class SqliteStore implements Store {
   private bumpVersion(lbId: string): void {
     const lb = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', lbId);
     if (!lb) return;
-    lb.configVersion += 1;
-    this.db.prepare('UPDATE lbs SET doc = ? WHERE id = ?').run(JSON.stringify(lb), lbId);
+    this.putLb({ ...lb, configVersion: lb.configVersion + 1 });
   }
 
   // ---- load balancers
@@ -133,19 +132,35 @@ export class SqliteStore implements Store {
     return (this.db.prepare(`SELECT id FROM lbs ORDER BY ${CREATION_ORDER}`).all() as { id: string }[]).map((r) => r.id);
   }
 
+  private putLb(lb: Lb): void {
+    this.db.prepare('UPDATE lbs SET name = ?, doc = ? WHERE id = ?').run(lb.name, JSON.stringify(lb), lb.id);
+  }
+
   async updateLb(lb: Lb): Promise<void> {
-    this.write(() => [lb.id], () => {
+    this.write((written) => (written ? [lb.id] : []), () => {
       const current = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', lb.id);
-      const next = { ...lb, configVersion: (current?.configVersion ?? lb.configVersion) + 1 };
-      this.db.prepare('UPDATE lbs SET name = ?, doc = ? WHERE id = ?').run(lb.name, JSON.stringify(next), lb.id);
+      if (!current) return false;
+      this.putLb({
+        ...lb, status: current.status, releaseIpsOnDelete: current.releaseIpsOnDelete, configVersion: current.configVersion + 1,
+      });
+      return true;
     });
   }
 
   async setLbStatus(id: string, status: LbStatus): Promise<void> {
     this.write(() => [], () => {
       const lb = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', id);
-      if (!lb) return;
-      this.db.prepare('UPDATE lbs SET doc = ? WHERE id = ?').run(JSON.stringify({ ...lb, status }), id);
+      if (!lb || (isBeingDeleted(lb.status) && status !== 'deleting')) return;
+      this.putLb({ ...lb, status });
+    });
+  }
+
+  async requestLbDeletion(id: string, releaseIps: boolean): Promise<void> {
+    this.write((marked) => (marked ? [id] : []), () => {
+      const lb = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', id);
+      if (!lb || isBeingDeleted(lb.status)) return false;
+      this.putLb({ ...lb, status: 'to_delete', releaseIpsOnDelete: releaseIps, configVersion: lb.configVersion + 1 });
+      return true;
     });
   }
 

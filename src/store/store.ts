@@ -54,8 +54,16 @@ export interface Store {
   listLbs(filter: LbFilter, page: Page): Promise<Paged<Lb>>;
   /** Every LB of every zone, for the data plane at start. */
   allLbIds(): Promise<string[]>;
+  /**
+   * Writes the LB's own fields (name, description, tags, TLS level…) and bumps its config version. The lifecycle —
+   * status and a requested deletion — stays as stored: a caller's copy may be stale, and only setLbStatus and
+   * requestLbDeletion change it.
+   */
   updateLb(lb: Lb): Promise<void>;
+  /** Sets the lifecycle status: no config version bump, no notification. A deletion in progress is never undone. */
   setLbStatus(id: string, status: LbStatus): Promise<void>;
+  /** Marks the LB `to_delete` (a change: bumped and notified); `releaseIps` is kept for deleteLb. No-op if already deleting. */
+  requestLbDeletion(id: string, releaseIps: boolean): Promise<void>;
   /** Deletes the LB and its children; its IPs are deleted (`releaseIps`) or detached. */
   deleteLb(id: string, releaseIps: boolean): Promise<void>;
   /** The LB with its IP addresses and children, read consistently. */
