@@ -1,0 +1,529 @@
+// The contract every Store implementation passes (src/store/store.ts): CRUD of each resource, filters, order and
+// paging, the config version and change listeners, uniqueness, cascades and snapshots. Run it with
+// `storeContract(name, makeStore)` from an implementation's own test file.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { Backend } from '../../src/domain/backends.js';
+import type { Frontend } from '../../src/domain/frontends.js';
+import type { Ip } from '../../src/domain/ips.js';
+import type { Lb } from '../../src/domain/lbs.js';
+import { ConflictError, type OrderBy, type Page, type Store } from '../../src/store/store.js';
+import { makeBackend, makeFrontend, makeLb } from '../fixtures/snapshots.js';
+
+/** A fresh, empty store, and a way to open a second handle (another connection) on the same data. */
+export interface StoreUnderTest {
+  store: Store;
+  /** Another handle on the same data: it sees only what is committed. */
+  peer(): Promise<Store>;
+  /** Closes every handle and removes the data. */
+  destroy(): Promise<void>;
+}
+
+const P1 = '11111111-1111-4111-8111-111111111111';
+const P2 = '22222222-2222-4222-8222-222222222222';
+
+/** Strictly increasing timestamps, so that creation order is known; `same` repeats the last one. */
+let clock = Date.parse('2026-01-01T00:00:00.000Z');
+function at(same = false): string {
+  if (!same) clock += 1000;
+  return new Date(clock).toISOString();
+}
+
+let addressSeq = 0;
+function nextAddress(v6 = false): string {
+  addressSeq++;
+  return v6 ? `fd00::${addressSeq.toString(16)}` : `10.${(addressSeq >> 16) & 255}.${(addressSeq >> 8) & 255}.${addressSeq & 255}`;
+}
+
+function lb(over: Partial<Lb> = {}): Lb {
+  const t = at();
+  return makeLb(randomUUID(), { projectId: P1, organizationId: P1, createdAt: t, updatedAt: t, ...over });
+}
+
+function ip(over: Partial<Ip> = {}): Ip {
+  const t = at();
+  return {
+    id: randomUUID(), zone: 'fr-par-1', address: nextAddress(), projectId: P1, organizationId: P1, lbId: null,
+    reverse: 'r.example.com', tags: [], createdAt: t, updatedAt: t, ...over,
+  };
+}
+
+function backend(lbId: string, over: Partial<Backend> = {}): Backend {
+  const t = at();
+  return makeBackend(randomUUID(), lbId, { pool: ['10.0.0.1', '::1'], createdAt: t, updatedAt: t, ...over });
+}
+
+function frontend(lbId: string, backendId: string, port: number, over: Partial<Frontend> = {}): Frontend {
+  const t = at();
+  return makeFrontend(randomUUID(), lbId, backendId, port, { createdAt: t, updatedAt: t, ...over });
+}
+
+const page = (over: Partial<Page> = {}): Page => ({ page: 1, pageSize: 100, orderBy: 'created_at_asc', ...over });
+
+export function storeContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describe(`Store contract: ${name}`, () => {
+    let sut: StoreUnderTest;
+    let store: Store;
+    /** LB ids the change listeners were told about, in order. */
+    let changes: string[];
+    beforeEach(async () => {
+      sut = await makeStore();
+      store = sut.store;
+      changes = [];
+      store.onChange((id) => changes.push(id));
+    });
+    afterEach(async () => { await sut.destroy(); });
+
+    /** Runs a write and returns the LB ids it notified. */
+    async function notified(write: () => Promise<unknown>): Promise<string[]> {
+      changes = [];
+      await write();
+      return changes;
+    }
+
+    async function version(lbId: string): Promise<number> {
+      const found = await store.getLb(lbId);
+      assert.ok(found, `LB ${lbId} exists`);
+      return found.configVersion;
+    }
+
+    /** Asserts that `write` bumps the LB's config version by exactly one and notifies it once. */
+    async function bumpsOnce(lbId: string, write: () => Promise<unknown>): Promise<void> {
+      const v = await version(lbId);
+      assert.deepEqual(await notified(write), [lbId]);
+      assert.equal(await version(lbId), v + 1);
+    }
+
+    /** Asserts that `write` is refused and neither changes the LB's version nor notifies anyone. */
+    async function refusedQuietly(lbId: string, write: () => Promise<unknown>, check: (err: unknown) => boolean): Promise<void> {
+      const v = await version(lbId);
+      changes = [];
+      await assert.rejects(write(), (err) => check(err));
+      assert.deepEqual(changes, []);
+      assert.equal(await version(lbId), v);
+    }
+
+    /** An LB written to the store, without IPs. */
+    async function storedLb(over: Partial<Lb> = {}): Promise<Lb> {
+      const created = lb(over);
+      await store.createLb(created, [], []);
+      return created;
+    }
+
+    async function storedBackend(lbId: string, over: Partial<Backend> = {}): Promise<Backend> {
+      const created = backend(lbId, over);
+      await store.createBackend(created);
+      return created;
+    }
+
+    async function storedFrontend(lbId: string, backendId: string, port: number, over: Partial<Frontend> = {}): Promise<Frontend> {
+      const created = frontend(lbId, backendId, port, over);
+      await store.createFrontend(created);
+      return created;
+    }
+
+    const conflict = (what: 'address' | 'inbound_port') => (err: unknown) => err instanceof ConflictError && err.what === what;
+
+    describe('load balancers', () => {
+      test('create and get round-trip every field; an unknown id is null', async () => {
+        const a = lb({ name: 'a', description: 'd', tags: ['x', 'y'], status: 'to_create', sslCompatibilityLevel: 'ssl_compatibility_level_old' });
+        assert.deepEqual(await notified(() => store.createLb(a, [], [])), [a.id]);
+        assert.deepEqual(await store.getLb(a.id), a);
+        assert.equal(await store.getLb(randomUUID()), null);
+        assert.deepEqual(await store.allLbIds(), [a.id]);
+      });
+
+      test('create with new IPs stores them attached; with existing IPs attaches them', async () => {
+        const free = ip();
+        await store.createIp(free);
+        const a = lb();
+        const fresh = ip({ lbId: a.id, address: nextAddress(true) });
+        await store.createLb(a, [free.id], [fresh]);
+        const attached = await store.ipsOfLb(a.id);
+        assert.deepEqual(attached.map((i) => i.id), [free.id, fresh.id]);
+        assert.ok(attached.every((i) => i.lbId === a.id));
+        assert.deepEqual(await store.getIp(fresh.id), fresh);
+        const used = await store.usedAddresses();
+        assert.ok(used.has(free.address) && used.has(fresh.address));
+        assert.deepEqual((await store.snapshot(a.id))?.addresses, [free.address, fresh.address]);
+      });
+
+      test('a new IP whose address is taken is a ConflictError and nothing is written', async () => {
+        const taken = ip();
+        await store.createIp(taken);
+        const a = lb();
+        changes = [];
+        await assert.rejects(store.createLb(a, [], [ip({ lbId: a.id, address: taken.address })]), conflict('address'));
+        assert.deepEqual(changes, []);
+        assert.equal(await store.getLb(a.id), null);
+        assert.deepEqual(await store.ipsOfLb(a.id), []);
+        assert.deepEqual(await store.allLbIds(), []);
+      });
+
+      test('list filters: zone, name substring, project, organization, visible projects, tags (all, exact)', async () => {
+        const a = lb({ name: 'web-a', tags: ['web', 'prod'] });
+        const b = lb({ name: 'my-web-b', tags: ['web'], projectId: P2, organizationId: P2 });
+        const c = lb({ name: 'db', tags: ['db', 'prod'] });
+        const d = lb({ name: 'web-ams', zone: 'nl-ams-1', tags: ['web'] });
+        for (const x of [a, b, c, d]) await store.createLb(x, [], []);
+        const ids = async (f: Partial<Parameters<Store['listLbs']>[0]>) =>
+          (await store.listLbs({ zone: 'fr-par-1', ...f }, page())).items.map((x) => x.id);
+        assert.deepEqual(await ids({}), [a.id, b.id, c.id]);
+        assert.deepEqual(await ids({ zone: 'nl-ams-1' }), [d.id]);
+        assert.deepEqual(await ids({ name: 'web' }), [a.id, b.id]);
+        assert.deepEqual(await ids({ name: 'WEB' }), [], 'the name filter is case-sensitive');
+        assert.deepEqual(await ids({ projectId: P2 }), [b.id]);
+        assert.deepEqual(await ids({ organizationId: P1 }), [a.id, c.id]);
+        assert.deepEqual(await ids({ projectIds: [P2] }), [b.id]);
+        assert.deepEqual(await ids({ projectIds: [] }), []);
+        assert.deepEqual(await ids({ tags: ['web'] }), [a.id, b.id]);
+        assert.deepEqual(await ids({ tags: ['web', 'prod'] }), [a.id]);
+        assert.deepEqual(await ids({ tags: ['pro'] }), []);
+        assert.deepEqual((await store.listLbs({ zone: 'fr-par-1', name: 'web' }, page())).items, [a, b]);
+        assert.deepEqual((await store.allLbIds()).sort(), [a.id, b.id, c.id, d.id].sort());
+      });
+
+      test('list order and paging, with an unpaginated total; creation ties keep insertion order', async () => {
+        const t = at();
+        const made = ['charlie', 'alpha', 'bravo', 'alpha'].map((n) => lb({ name: n, createdAt: t, updatedAt: t }));
+        const later = lb({ name: 'delta' });
+        for (const x of [...made, later]) await store.createLb(x, [], []);
+        const [c, a1, b, a2] = made;
+        const list = async (orderBy: OrderBy, p = 1, pageSize = 100) => {
+          const res = await store.listLbs({ zone: 'fr-par-1' }, page({ orderBy, page: p, pageSize }));
+          return { ids: res.items.map((x) => x.id), total: res.total };
+        };
+        assert.deepEqual((await list('created_at_asc')).ids, [c.id, a1.id, b.id, a2.id, later.id]);
+        assert.deepEqual((await list('created_at_desc')).ids, [later.id, a2.id, b.id, a1.id, c.id]);
+        assert.deepEqual((await list('name_asc')).ids, [a1.id, a2.id, b.id, c.id, later.id]);
+        assert.deepEqual((await list('name_desc')).ids, [later.id, c.id, b.id, a1.id, a2.id]);
+        assert.deepEqual(await list('name_asc', 2, 2), { ids: [b.id, c.id], total: 5 });
+        assert.deepEqual(await list('name_asc', 3, 2), { ids: [later.id], total: 5 });
+        assert.deepEqual(await list('name_asc', 4, 2), { ids: [], total: 5 });
+      });
+
+      test('update stores the new fields, bumps the config version once and notifies', async () => {
+        const a = await storedLb();
+        const next = { ...a, name: 'renamed', description: 'new', tags: ['t'], sslCompatibilityLevel: 'ssl_compatibility_level_modern' as const, updatedAt: at() };
+        await bumpsOnce(a.id, () => store.updateLb(next));
+        assert.deepEqual(await store.getLb(a.id), { ...next, configVersion: a.configVersion + 1 });
+        // The version is the store's: a caller's stale or made-up version does not matter.
+        await bumpsOnce(a.id, () => store.updateLb({ ...next, configVersion: 1000 }));
+        assert.equal((await store.listLbs({ zone: 'fr-par-1', name: 'renamed' }, page())).total, 1, 'the name column follows');
+      });
+
+      test('update does not undo the lifecycle: a status set meanwhile, or a deletion, stays', async () => {
+        const a = await storedLb({ status: 'to_create' });
+        const stale = { ...a, name: 'user-edit' };
+        await store.setLbStatus(a.id, 'ready');
+        await store.updateLb(stale);
+        const read = await store.getLb(a.id);
+        assert.equal(read?.status, 'ready');
+        assert.equal(read?.name, 'user-edit');
+
+        await store.requestLbDeletion(a.id, true);
+        await store.updateLb({ ...stale, name: 'late-edit' });
+        const deleting = await store.getLb(a.id);
+        assert.equal(deleting?.status, 'to_delete');
+        assert.equal(deleting?.releaseIpsOnDelete, true);
+      });
+
+      test('setLbStatus changes the status only: no version bump, no notification; a deletion is never undone', async () => {
+        const a = await storedLb({ status: 'to_create' });
+        assert.deepEqual(await notified(() => store.setLbStatus(a.id, 'creating')), []);
+        assert.deepEqual(await store.getLb(a.id), { ...a, status: 'creating' });
+        await store.setLbStatus(a.id, 'ready');
+        assert.equal((await store.getLb(a.id))?.status, 'ready');
+        await store.setLbStatus(randomUUID(), 'ready');
+
+        await store.requestLbDeletion(a.id, false);
+        await store.setLbStatus(a.id, 'ready');
+        assert.equal((await store.getLb(a.id))?.status, 'to_delete', 'a late status update does not cancel a deletion');
+        await store.setLbStatus(a.id, 'deleting');
+        assert.equal((await store.getLb(a.id))?.status, 'deleting');
+        await store.setLbStatus(a.id, 'error');
+        assert.equal((await store.getLb(a.id))?.status, 'deleting');
+      });
+
+      test('requestLbDeletion marks the LB to_delete with its IP choice and notifies; a second request changes nothing', async () => {
+        const a = await storedLb();
+        await bumpsOnce(a.id, () => store.requestLbDeletion(a.id, true));
+        const read = await store.getLb(a.id);
+        assert.equal(read?.status, 'to_delete');
+        assert.equal(read?.releaseIpsOnDelete, true);
+        assert.deepEqual(await notified(() => store.requestLbDeletion(a.id, false)), []);
+        assert.equal((await store.getLb(a.id))?.releaseIpsOnDelete, true, 'the first request decides');
+        assert.deepEqual(await notified(() => store.requestLbDeletion(randomUUID(), true)), []);
+      });
+
+      for (const release of [true, false]) {
+        test(`delete (release IPs: ${release}) takes the children and ${release ? 'deletes' : 'detaches'} the IPs`, async () => {
+          const a = lb();
+          const other = lb();
+          const v4 = ip({ lbId: a.id });
+          const otherIp = ip({ lbId: other.id });
+          await store.createLb(a, [], [v4]);
+          await store.createLb(other, [], [otherIp]);
+          const be = await storedBackend(a.id);
+          const fe = await storedFrontend(a.id, be.id, 80);
+          const keep = await storedBackend(other.id);
+
+          assert.deepEqual(await notified(() => store.deleteLb(a.id, release)), [a.id]);
+          assert.equal(await store.getLb(a.id), null);
+          assert.equal(await store.snapshot(a.id), null);
+          assert.equal(await store.getBackend(be.id), null);
+          assert.equal(await store.getFrontend(fe.id), null);
+          assert.deepEqual(await store.frontendsOfBackend(be.id), []);
+          assert.deepEqual(await store.allLbIds(), [other.id]);
+          if (release) {
+            assert.equal(await store.getIp(v4.id), null);
+            assert.ok(!(await store.usedAddresses()).has(v4.address));
+          } else {
+            const kept = await store.getIp(v4.id);
+            assert.deepEqual({ ...kept, updatedAt: v4.updatedAt }, { ...v4, lbId: null });
+            assert.ok((await store.usedAddresses()).has(v4.address));
+          }
+          assert.deepEqual(await store.getBackend(keep.id), keep, 'other LBs are untouched');
+          assert.deepEqual((await store.getIp(otherIp.id))?.lbId, other.id);
+          assert.equal((await store.listBackends({ lbId: a.id }, page())).total, 0);
+        });
+      }
+
+      test('snapshot: the LB, its addresses and its children in creation order, as last written', async () => {
+        const a = lb();
+        const v4 = ip({ lbId: a.id });
+        const v6 = ip({ lbId: a.id, address: nextAddress(true) });
+        await store.createLb(a, [], [v4, v6]);
+        const b1 = await storedBackend(a.id, { name: 'z' });
+        const b2 = await storedBackend(a.id, { name: 'a' });
+        const f1 = await storedFrontend(a.id, b2.id, 443);
+        const f2 = await storedFrontend(a.id, b1.id, 80);
+        const b1b = { ...b1, pool: ['10.9.9.9'], updatedAt: at() };
+        await store.updateBackend(b1b);
+        const other = await storedLb();
+        await store.createBackend(backend(other.id));
+
+        const snap = await store.snapshot(a.id);
+        assert.ok(snap);
+        assert.deepEqual(snap.lb, await store.getLb(a.id));
+        assert.equal(snap.lb.configVersion, a.configVersion + 5);
+        assert.deepEqual(snap.addresses, [v4.address, v6.address]);
+        assert.deepEqual(snap.backends, [b1b, b2]);
+        assert.deepEqual(snap.frontends, [f1, f2]);
+        assert.equal(await store.snapshot(randomUUID()), null);
+      });
+    });
+
+    describe('flexible IPs', () => {
+      test('create, get, list with filters, order and paging', async () => {
+        const a = ip({ tags: ['x', 'y'] });
+        const b = ip({ address: nextAddress(true), tags: ['x'] });
+        const c = ip({ projectId: P2, organizationId: P2 });
+        const d = ip({ zone: 'nl-ams-1' });
+        for (const x of [a, b, c, d]) assert.deepEqual(await notified(() => store.createIp(x)), []);
+        assert.deepEqual(await store.getIp(a.id), a);
+        assert.equal(await store.getIp(randomUUID()), null);
+        const ids = async (f: Partial<Parameters<Store['listIps']>[0]>, p = page()) =>
+          (await store.listIps({ zone: 'fr-par-1', ...f }, p)).items.map((x) => x.id);
+        assert.deepEqual(await ids({}), [a.id, b.id, c.id]);
+        assert.deepEqual(await ids({ zone: 'nl-ams-1' }), [d.id]);
+        assert.deepEqual(await ids({ ipType: 'all' }), [a.id, b.id, c.id]);
+        assert.deepEqual(await ids({ ipType: 'ipv4' }), [a.id, c.id]);
+        assert.deepEqual(await ids({ ipType: 'ipv6' }), [b.id]);
+        assert.deepEqual(await ids({ ipAddress: b.address }), [b.id]);
+        assert.deepEqual(await ids({ tags: ['x'] }), [a.id, b.id]);
+        assert.deepEqual(await ids({ tags: ['x', 'y'] }), [a.id]);
+        assert.deepEqual(await ids({ projectId: P2 }), [c.id]);
+        assert.deepEqual(await ids({ organizationId: P1 }), [a.id, b.id]);
+        assert.deepEqual(await ids({ projectIds: [P1] }), [a.id, b.id]);
+        assert.deepEqual(await ids({ projectIds: [] }), []);
+        assert.deepEqual(await ids({}, page({ orderBy: 'created_at_desc' })), [c.id, b.id, a.id]);
+        const p2 = await store.listIps({ zone: 'fr-par-1' }, page({ page: 2, pageSize: 2 }));
+        assert.deepEqual(p2.items, [c]);
+        assert.equal(p2.total, 3);
+        assert.deepEqual(await store.usedAddresses(), new Set([a.address, b.address, c.address, d.address]));
+      });
+
+      test('an address is unique across zones: ConflictError, nothing written', async () => {
+        const a = ip();
+        await store.createIp(a);
+        const dup = ip({ address: a.address, zone: 'nl-ams-1' });
+        await assert.rejects(store.createIp(dup), conflict('address'));
+        assert.equal(await store.getIp(dup.id), null);
+      });
+
+      test('attaching, moving and detaching an IP bumps and notifies the LBs it was and is attached to', async () => {
+        const a = await storedLb();
+        const b = await storedLb();
+        const x = ip();
+        await store.createIp(x);
+        const va = await version(a.id);
+        const vb = await version(b.id);
+
+        assert.deepEqual(await notified(() => store.updateIp({ ...x, lbId: a.id }, null)), [a.id]);
+        assert.equal(await version(a.id), va + 1);
+        assert.deepEqual((await store.ipsOfLb(a.id)).map((i) => i.id), [x.id]);
+
+        assert.deepEqual((await notified(() => store.updateIp({ ...x, lbId: b.id }, a.id))).sort(), [a.id, b.id].sort());
+        assert.equal(await version(a.id), va + 2);
+        assert.equal(await version(b.id), vb + 1);
+        assert.deepEqual(await store.ipsOfLb(a.id), []);
+        assert.deepEqual((await store.ipsOfLb(b.id)).map((i) => i.id), [x.id]);
+
+        const renamed = { ...x, lbId: b.id, reverse: 'other.example.com', tags: ['t'], updatedAt: at() };
+        assert.deepEqual(await notified(() => store.updateIp(renamed, b.id)), [b.id]);
+        assert.deepEqual(await store.getIp(x.id), renamed);
+
+        const free = ip();
+        await store.createIp(free);
+        assert.deepEqual(await notified(() => store.updateIp({ ...free, reverse: 'free.example.com' }, null)), []);
+        assert.equal((await store.getIp(free.id))?.reverse, 'free.example.com');
+      });
+
+      test('delete frees the address', async () => {
+        const a = ip();
+        await store.createIp(a);
+        await store.deleteIp(a.id);
+        assert.equal(await store.getIp(a.id), null);
+        assert.ok(!(await store.usedAddresses()).has(a.address));
+        await store.createIp(ip({ address: a.address }));
+      });
+    });
+
+    describe('backends', () => {
+      test('create, get, update, delete: each write bumps the LB once and notifies it', async () => {
+        const a = await storedLb();
+        const be = backend(a.id, { name: 'web', cookieName: 'SRV', stickySessions: 'cookie', timeoutQueueMs: 0, maxConnections: 0 });
+        await bumpsOnce(a.id, () => store.createBackend(be));
+        assert.deepEqual(await store.getBackend(be.id), be);
+        assert.equal(await store.getBackend(randomUUID()), null);
+        assert.equal(await store.countBackends(a.id), 1);
+
+        const next: Backend = { ...be, name: 'api', pool: [], healthCheck: { ...be.healthCheck, config: { kind: 'redis' } }, updatedAt: at() };
+        await bumpsOnce(a.id, () => store.updateBackend(next));
+        assert.deepEqual(await store.getBackend(be.id), next);
+        assert.deepEqual((await store.listBackends({ lbId: a.id, name: 'api' }, page())).items, [next], 'the name column follows');
+
+        await bumpsOnce(a.id, () => store.deleteBackend(be.id));
+        assert.equal(await store.getBackend(be.id), null);
+        assert.equal(await store.countBackends(a.id), 0);
+        assert.deepEqual(await notified(() => store.deleteBackend(be.id)), [], 'deleting a missing backend is a no-op');
+      });
+
+      test('a backend of an unknown LB is refused', async () => {
+        const orphan = backend(randomUUID());
+        await assert.rejects(store.createBackend(orphan));
+        assert.equal(await store.getBackend(orphan.id), null);
+      });
+
+      test('list: by LB, name substring, order and paging with an unpaginated total', async () => {
+        const a = await storedLb();
+        const other = await storedLb();
+        const t = at();
+        const [w2, api, w1] = ['web-2', 'api', 'web-1'].map((n) => backend(a.id, { name: n, createdAt: t, updatedAt: t }));
+        for (const x of [w2, api, w1]) await store.createBackend(x);
+        await store.createBackend(backend(other.id, { name: 'web-other' }));
+        const ids = async (name: string | undefined, p: Page) => {
+          const res = await store.listBackends({ lbId: a.id, name }, p);
+          return { ids: res.items.map((x) => x.id), total: res.total };
+        };
+        assert.deepEqual(await ids(undefined, page()), { ids: [w2.id, api.id, w1.id], total: 3 });
+        assert.deepEqual(await ids('web', page()), { ids: [w2.id, w1.id], total: 2 });
+        assert.deepEqual(await ids(undefined, page({ orderBy: 'name_asc' })), { ids: [api.id, w1.id, w2.id], total: 3 });
+        assert.deepEqual(await ids(undefined, page({ orderBy: 'name_desc' })), { ids: [w2.id, w1.id, api.id], total: 3 });
+        assert.deepEqual(await ids(undefined, page({ orderBy: 'created_at_desc' })), { ids: [w1.id, api.id, w2.id], total: 3 });
+        assert.deepEqual(await ids(undefined, page({ page: 2, pageSize: 2 })), { ids: [w1.id], total: 3 });
+      });
+    });
+
+    describe('frontends', () => {
+      test('create, get, update, delete: each write bumps the LB once and notifies it', async () => {
+        const a = await storedLb();
+        const b1 = await storedBackend(a.id);
+        const b2 = await storedBackend(a.id);
+        const fe = frontend(a.id, b1.id, 80, { timeoutClientMs: 1000, connectionRateLimit: 5 });
+        await bumpsOnce(a.id, () => store.createFrontend(fe));
+        assert.deepEqual(await store.getFrontend(fe.id), fe);
+        assert.equal(await store.getFrontend(randomUUID()), null);
+        assert.equal(await store.countFrontends(a.id), 1);
+        assert.deepEqual(await store.frontendsOfBackend(b1.id), [fe]);
+
+        const moved = { ...fe, backendId: b2.id, inboundPort: 8080, name: 'moved', updatedAt: at() };
+        await bumpsOnce(a.id, () => store.updateFrontend(moved));
+        assert.deepEqual(await store.getFrontend(fe.id), moved);
+        assert.deepEqual(await store.frontendsOfBackend(b1.id), []);
+        assert.deepEqual(await store.frontendsOfBackend(b2.id), [moved]);
+        assert.deepEqual((await store.listFrontends({ lbId: a.id, name: 'mov' }, page())).items, [moved]);
+
+        await bumpsOnce(a.id, () => store.deleteFrontend(fe.id));
+        assert.equal(await store.getFrontend(fe.id), null);
+        assert.equal(await store.countFrontends(a.id), 0);
+        assert.deepEqual(await notified(() => store.deleteFrontend(fe.id)), []);
+      });
+
+      test('a port is unique per LB: ConflictError on create and update, nothing changed; other LBs may use it', async () => {
+        const a = await storedLb();
+        const b = await storedLb();
+        const ba = await storedBackend(a.id);
+        const bb = await storedBackend(b.id);
+        const holder = await storedFrontend(a.id, ba.id, 80);
+        const other = await storedFrontend(a.id, ba.id, 81);
+
+        const clash = frontend(a.id, ba.id, 80);
+        await refusedQuietly(a.id, () => store.createFrontend(clash), conflict('inbound_port'));
+        assert.equal(await store.getFrontend(clash.id), null);
+        await refusedQuietly(a.id, () => store.updateFrontend({ ...other, inboundPort: 80, name: 'x' }), conflict('inbound_port'));
+        assert.deepEqual(await store.getFrontend(other.id), other);
+
+        await store.updateFrontend({ ...holder, name: 'same port' });
+        await store.createFrontend(frontend(b.id, bb.id, 80));
+        await store.deleteFrontend(holder.id);
+        await store.updateFrontend({ ...other, inboundPort: 80 });
+        assert.equal((await store.getFrontend(other.id))?.inboundPort, 80, 'a freed port can be taken');
+      });
+
+      test('list: by LB, name substring, order and paging', async () => {
+        const a = await storedLb();
+        const be = await storedBackend(a.id);
+        const fs = ['https', 'admin', 'http'].map((n, i) => frontend(a.id, be.id, 100 + i, { name: n }));
+        for (const x of fs) await store.createFrontend(x);
+        const names = async (p: Page, name?: string) => (await store.listFrontends({ lbId: a.id, name }, p)).items.map((x) => x.name);
+        assert.deepEqual(await names(page()), ['https', 'admin', 'http']);
+        assert.deepEqual(await names(page(), 'http'), ['https', 'http']);
+        assert.deepEqual(await names(page({ orderBy: 'name_asc' })), ['admin', 'http', 'https']);
+        assert.deepEqual(await names(page({ orderBy: 'created_at_desc' })), ['http', 'admin', 'https']);
+        const p2 = await store.listFrontends({ lbId: a.id }, page({ page: 2, pageSize: 2 }));
+        assert.deepEqual(p2.items.map((x) => x.name), ['http']);
+        assert.equal(p2.total, 3);
+      });
+    });
+
+    describe('commit, listeners and settings', () => {
+      test('listeners run after commit: another handle already sees the write', async () => {
+        const peer = await sut.peer();
+        const a = await storedLb();
+        const be = backend(a.id);
+        const seen: Promise<Backend | null>[] = [];
+        store.onChange(() => { seen.push(peer.getBackend(be.id)); });
+        await store.createBackend(be);
+        assert.equal(seen.length, 1);
+        assert.deepEqual(await seen[0], be);
+        // …and the acknowledged write is visible to the other handle at once.
+        const next = { ...be, pool: ['10.1.2.3'] };
+        await store.updateBackend(next);
+        assert.deepEqual(await peer.getBackend(be.id), next);
+        assert.deepEqual(await seen[1], next);
+      });
+
+      test('settings: unset is null; set overwrites', async () => {
+        assert.equal(await store.getSetting('k'), null);
+        await store.setSetting('k', 'v1');
+        assert.equal(await store.getSetting('k'), 'v1');
+        await store.setSetting('k', 'v2');
+        assert.equal(await store.getSetting('k'), 'v2');
+        assert.deepEqual(await notified(() => store.setSetting('k', 'v3')), []);
+      });
+    });
+  });
+}
