@@ -110,7 +110,7 @@ export class HaproxyProcess {
         execFile(this.bin, ['-c', '-f', file], { timeout: 30_000 }, (err, stdout, stderr) => {
           const out = `${stdout}${stderr}`;
           if (!err && !/\[ALERT\]/.test(out)) return resolve(null);
-          resolve(alerts(out) || (err ? err.message : out.trim()));
+          resolve(alerts(out) || out.trim() || (err ? err.message : 'haproxy -c failed'));
         });
       });
     } finally {
