@@ -11,7 +11,7 @@ import { IpCreateBody, IpUpdateBody, ipToWire } from '../wire/ips.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
 import { canSee, loadLb, now, type ApiContext } from './context.js';
 import type { Principal } from './auth.js';
-import { readListPage, Tags, type ZoneParams } from './routing.js';
+import { readListPage, Tags, toList, type ZoneParams } from './routing.js';
 import { StringEnum } from '../wire/schema.js';
 
 const IpParams = Type.Object({ zone: Type.String(), ip_id: Type.String() });
@@ -42,7 +42,7 @@ export function ipRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const q = req.query;
     const res = await ctx.store.listIps({
       zone: req.params.zone, projectIds: req.principal.projectIds, ipAddress: q.ip_address, projectId: q.project_id,
-      organizationId: q.organization_id, ipType: q.ip_type, tags: q.tags === undefined ? undefined : [q.tags].flat(),
+      organizationId: q.organization_id, ipType: q.ip_type, tags: toList(q.tags),
     }, readListPage(q));
     return listBody('ips', res.items.map(ipToWire), res.total);
   });

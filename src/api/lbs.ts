@@ -10,7 +10,7 @@ import { invalidArgument, notFound, outOfStock } from '../wire/errors.js';
 import { LbCreateBody, LbDeleteQuery, LbUpdateBody, lbTypeToWire } from '../wire/lbs.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
 import { canSee, lbJson, loadLb, now, type ApiContext } from './context.js';
-import { readListPage, Tags, type ZoneParams } from './routing.js';
+import { Ids, readListPage, Tags, toList, type ZoneParams } from './routing.js';
 
 const LbParams = Type.Object({ zone: Type.String(), lb_id: Type.String() });
 
@@ -20,6 +20,8 @@ const ListLbsQuery = Type.Object({
   organization_id: Type.Optional(Type.String({ maxLength: 64 })),
   project_id: Type.Optional(Type.String({ maxLength: 64 })),
   tags: Tags,
+  /** Only these LBs (a filter of the Go SDK). */
+  lb_ids: Ids,
 });
 
 export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -28,7 +30,7 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const page = readListPage(q);
     const res = await ctx.store.listLbs({
       zone: req.params.zone, projectIds: req.principal.projectIds, name: q.name, projectId: q.project_id,
-      organizationId: q.organization_id, tags: toList(q.tags),
+      organizationId: q.organization_id, tags: toList(q.tags), ids: toList(q.lb_ids),
     }, page);
     return listBody('lbs', await Promise.all(res.items.map((lb) => lbJson(ctx, lb))), res.total);
   });
@@ -118,8 +120,4 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const items = LB_TYPES.slice((page.page - 1) * page.pageSize, page.page * page.pageSize);
     return listBody('lb_types', items.map((t) => lbTypeToWire(t, req.params.zone)), LB_TYPES.length);
   });
-}
-
-function toList(v: string | string[] | undefined): string[] | undefined {
-  return v === undefined ? undefined : Array.isArray(v) ? v : [v];
 }

@@ -10,7 +10,15 @@ export interface ZoneParams {
 }
 
 /** Repeated query keys (`tags=a&tags=b`) arrive as an array, a single one as a string. */
-export const Tags = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Array(Type.String({ maxLength: 128 }), { maxItems: 50 })]));
+const Repeated = (maxLength: number, maxItems: number) =>
+  Type.Optional(Type.Union([Type.String({ maxLength }), Type.Array(Type.String({ maxLength }), { maxItems })]));
+export const Tags = Repeated(128, 50);
+export const Ids = Repeated(64, 100);
+
+/** A repeated query key as a list (undefined when absent). */
+export function toList(v: string | string[] | undefined): string[] | undefined {
+  return v === undefined ? undefined : [v].flat();
+}
 
 export function readListPage(q: { page?: string; page_size?: string; order_by?: OrderBy }): Page {
   const page = readPage(q);

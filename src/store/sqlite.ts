@@ -120,7 +120,7 @@ export class SqliteStore implements Store {
   }
 
   async listLbs(f: LbFilter, page: Page): Promise<Paged<Lb>> {
-    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds);
+    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds).in('id', f.ids);
     if (f.name) w.add('instr(name, ?) > 0', f.name);
     if (f.projectId) w.add('project_id = ?', f.projectId);
     if (f.organizationId) w.add('organization_id = ?', f.organizationId);

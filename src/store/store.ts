@@ -28,6 +28,8 @@ export interface LbFilter {
   projectId?: string;
   organizationId?: string;
   tags?: string[];
+  /** Only these LBs. */
+  ids?: string[];
 }
 
 export interface IpFilter {

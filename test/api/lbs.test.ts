@@ -132,6 +132,12 @@ test('list: name substring, tags, order_by, paging with an unpaginated total_cou
   assert.equal(p2.totalCount, 4);
   const all = await api.listLbs({ name: 'lst-', orderBy: 'name_asc', pageSize: 1 }).all();
   assert.deepEqual(all.map((l) => l.name), ['lst-db', 'lst-web-a', 'lst-web-b', 'x-lst-web-c']);
+
+  // The Go SDK's lb_ids filter (repeated key), which the TS SDK 1.4.0 does not know.
+  const byIds = await f.http('GET', `/lbs?lb_ids=${created[2].id}&lb_ids=${created[0].id}`);
+  assert.deepEqual(byIds.json.lbs.map((l: { name: string }) => l.name), ['lst-web-b', 'lst-db']);
+  assert.equal(byIds.json.total_count, 2);
+  assert.deepEqual((await f.http('GET', `/lbs?lb_ids=${created[3].id}`)).json.lbs.map((l: { id: string }) => l.id), [created[3].id]);
 });
 
 test('delete with release_ip=false: 204, to_delete then 404; the IP survives detached and can be reused', async () => {

@@ -180,6 +180,8 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.deepEqual(await ids({ tags: ['web'] }), [a.id, b.id]);
         assert.deepEqual(await ids({ tags: ['web', 'prod'] }), [a.id]);
         assert.deepEqual(await ids({ tags: ['pro'] }), []);
+        assert.deepEqual(await ids({ ids: [c.id, a.id, d.id] }), [a.id, c.id]);
+        assert.deepEqual(await ids({ ids: [] }), []);
         assert.deepEqual((await store.listLbs({ zone: 'fr-par-1', name: 'web' }, page())).items, [a, b]);
         assert.deepEqual((await store.allLbIds()).sort(), [a.id, b.id, c.id, d.id].sort());
       });
