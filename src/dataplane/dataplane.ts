@@ -66,7 +66,9 @@ export class HaproxyDataPlane implements DataPlanePort {
   async stats(snapshot: LbSnapshot): Promise<ServerStat[] | null> {
     const i = this.instances.get(snapshot.lb.id);
     if (!i?.isAlive()) return null;
-    const live = new Map((await i.stats()).map((s) => [`${s.backendId} ${s.ip}`, s]));
+    const raw = await i.stats().catch(() => null); // e.g. the master is between two workers
+    if (!raw) return null;
+    const live = new Map(raw.map((s) => [`${s.backendId} ${s.ip}`, s]));
     return snapshot.backends.flatMap((b) => uniquePool(b.pool).map((ip): ServerStat => {
       const s = live.get(`${b.id} ${ip}`);
       return { instanceId: snapshot.lb.instanceId, backendId: b.id, ip, serverState: s?.serverState ?? 'stopped',

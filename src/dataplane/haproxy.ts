@@ -7,6 +7,7 @@ import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MasterCli, parseShowProc, type ProcList } from './runtime.js';
+import { carryOverState } from './server-state.js';
 
 export interface LbPaths {
   dir: string;
@@ -152,29 +153,37 @@ export class HaproxyProcess {
     throw new HaproxyError(`HAProxy did not start: ${why}`);
   }
 
-  /** Finds a live master of this LB through the pid file and the master socket; false if there is none. */
+  /**
+   * Finds a live master of this LB, so that a restarted control plane never starts a second one: the master socket's
+   * `show proc` names it (retried briefly, it may be reloading); failing that, a live pid from the pid file whose
+   * command line is ours is taken as well (its socket may answer later, but starting another would conflict).
+   */
   async adopt(): Promise<boolean> {
-    let pid: number;
-    try {
-      pid = Number.parseInt(await readFile(this.paths.pidFile, 'utf8'), 10);
-    } catch {
-      return false;
+    const fromFile = Number.parseInt(await readFile(this.paths.pidFile, 'utf8').catch(() => ''), 10);
+    const candidate = Number.isInteger(fromFile) && fromFile > 0 && pidAlive(fromFile) && this.isOurs(fromFile) ? fromFile : null;
+    for (let attempt = candidate ? 10 : 1; attempt > 0; attempt--) {
+      const proc = await this.showProc(PROBE_TIMEOUT_MS).catch(() => null);
+      if (proc && pidAlive(proc.masterPid) && this.isOurs(proc.masterPid)) {
+        this.pid = proc.masterPid;
+        return true;
+      }
+      if (attempt > 1) await sleep(100);
     }
-    if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid) || !this.isOurs(pid)) return false;
-    const proc = await this.showProc().catch(() => null);
-    if (proc?.masterPid !== pid) return false;
-    this.pid = pid;
-    return true;
+    this.pid = candidate;
+    return candidate !== null;
   }
 
   showProc(timeoutMs?: number): Promise<ProcList> {
     return this.cli.master('show proc', timeoutMs).then(parseShowProc);
   }
 
-  /** Saves the worker's server states where the next worker will load them (pitfalls 4 and 21). */
-  async dumpServerState(): Promise<void> {
+  /**
+   * Saves the worker's server states where the next worker will load them (pitfalls 4 and 21), except for servers
+   * whose definition changes from `running` to `next` (see server-state.ts).
+   */
+  async dumpServerState(running: string, next: string): Promise<void> {
     const dump = await this.cli.worker('show servers state');
-    await writeAtomic(this.paths.stateFile, /^1\n/.test(dump) ? dump : EMPTY_STATE);
+    await writeAtomic(this.paths.stateFile, /^1\n/.test(dump) ? carryOverState(dump, running, next) : EMPTY_STATE);
   }
 
   /**
@@ -184,7 +193,7 @@ export class HaproxyProcess {
   async reload(configText: string): Promise<void> {
     const before = await this.showProc();
     const previous = await readFile(this.paths.config, 'utf8').catch(() => null);
-    await this.dumpServerState();
+    await this.dumpServerState(previous ?? '', configText);
     await writeAtomic(this.paths.config, configText);
     const logStart = await this.logSize();
     // The master re-executes itself: the connection is usually cut without an answer (2.6 prints nothing).

@@ -174,6 +174,31 @@ test('a config HAProxy refuses returns ok:false; the old worker keeps serving th
   assert.deepEqual((await proc()).workers, before.workers);
 });
 
+test('a forward_port change reloads; measured until traffic reaches the new port, with no failed request', async (t) => {
+  const v2 = h.serve(...await startHttpServers([A, C]));
+  for (const s of v2) s.id = `${s.host}-v2`;
+  let stop = false;
+  let failed = 0;
+  let firstNew: number | null = null;
+  const load = (async () => {
+    for (let i = 0; i < 3000 && !stop; i++) {
+      const r = await get().catch(() => null);
+      if (r?.status !== 200) failed++;
+      else if (r.body.endsWith('-v2')) firstNew ??= performance.now();
+    }
+  })();
+  snap = withBackend(snap, 'be1', { forwardPort: v2[0].port });
+  const t0 = performance.now();
+  assert.deepEqual(await dp.apply(snap), { ok: true });
+  const applied = performance.now();
+  await waitFor('traffic on the new port', () => firstNew !== null, 3000);
+  stop = true;
+  await load;
+  t.diagnostic(`reload: apply() ${(applied - t0).toFixed(0)} ms, first response from the new port after `
+    + `${((firstNew ?? 0) - t0).toFixed(0)} ms`);
+  assert.equal(failed, 0);
+});
+
 test('a new data plane on the same dir adopts the running master instead of starting another', async () => {
   const before = await proc();
   const restarted = h.plane();
@@ -184,7 +209,7 @@ test('a new data plane on the same dir adopts the running master instead of star
   assert.deepEqual(await restarted.instance(lbId).proc.showProc(), await proc());
   // A runtime change through the adopted instance still works (server ids were persisted).
   await servers[1].close();
-  const extra = h.serve(await startHttpServer(B, 'B2', servers[0].port))[0];
+  const extra = h.serve(await startHttpServer(B, 'B2', snap.backends[0].forwardPort))[0];
   assert.deepEqual(await restarted.apply(withBackend(snap, 'be1', { pool: [A, C, B] })), { ok: true });
   await waitFor('traffic on the re-added server', async () => extra.hits > 0 || (await get()).body === 'B2', 5000, 5);
   assert.deepEqual((await restarted.instance(lbId).proc.showProc()).workers, before.workers);

@@ -4,7 +4,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { HaproxyProcess, lbPaths } from '../../src/dataplane/haproxy.js';
 import { parseShowProc } from '../../src/dataplane/runtime.js';
@@ -66,6 +66,17 @@ test('HAProxy keeps serving after the control plane is SIGKILLed, and is adopted
   assert.equal((await dp.adoptAll([snap.lb.id])).get(snap.lb.id), true);
   assert.deepEqual(await dp.apply(snap), { ok: true });
   assert.equal((await dp.instance(snap.lb.id).proc.showProc()).reloads, 0, 'adopted as is: no restart, no reload');
+});
+
+test('adopt finds the master through its socket when the pid file is gone', async () => {
+  const { snap } = await httpLb();
+  const first = h.plane();
+  assert.deepEqual(await first.apply(snap), { ok: true });
+  const pid = first.instance(snap.lb.id).proc.masterPid;
+  rmSync(first.instance(snap.lb.id).proc.paths.pidFile);
+  const second = h.plane();
+  assert.equal((await second.adoptAll([snap.lb.id])).get(snap.lb.id), true);
+  assert.equal(second.instance(snap.lb.id).proc.masterPid, pid);
 });
 
 test('a master that dies is reported by the watchdog, and apply starts it again', async (t) => {
