@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { Fulcrum, waitLbReady } from '../helpers/fulcrum.js';
 
 let f: Fulcrum;
-before(async () => { f = await Fulcrum.start({ dataplane: 'none' }); });
+before(async () => { f = await Fulcrum.start(); });
 after(async () => { await f.destroy(); });
 
 test('SDK round trip: LB, backend, frontend', async () => {
