@@ -144,6 +144,12 @@ export class LbInstance {
       return { ok: false, reason: `cannot render the configuration: ${message(e)}` };
     }
     Object.assign(this.state, { serverIds, peerPort });
+    const prev = this.state.applied;
+    if (alive && prev?.config === config) {
+      // Nothing HAProxy sees changed (names, tags...): no check, no reload.
+      await this.save({ snapshot: next, config });
+      return { ok: true };
+    }
     const refused = await this.proc.validate(config);
     if (refused) return { ok: false, reason: `HAProxy refused the configuration: ${refused}` };
 
@@ -151,11 +157,6 @@ export class LbInstance {
       this.shouldRun = false;
       await this.proc.start(config);
       this.shouldRun = true;
-      await this.save({ snapshot: next, config });
-      return { ok: true };
-    }
-    const prev = this.state.applied;
-    if (prev?.config === config) {
       await this.save({ snapshot: next, config });
       return { ok: true };
     }
