@@ -6,7 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MasterCli, parseShowProc, type ProcList } from './runtime.js';
+import { MasterCli, parseShowProc, sleep, type ProcList } from './runtime.js';
 import { carryOverState } from './server-state.js';
 
 export interface LbPaths {
@@ -48,7 +48,6 @@ export class HaproxyError extends Error {}
 
 /** Bound of one `show proc` while waiting for a master that may be re-executing. */
 const PROBE_TIMEOUT_MS = 250;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** An empty state file makes HAProxy warn; a lone version line is a valid empty one (pitfall 21). */
 const EMPTY_STATE = '1\n';
 

@@ -3,7 +3,7 @@ import type { Backend } from '../domain/backends.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
 import { backendName, dynamicCookieKey, serverName } from './names.js';
 import { serverArgs } from './render.js';
-import type { MasterCli } from './runtime.js';
+import { sleep, type MasterCli } from './runtime.js';
 import { uniquePool, type ServerIds } from './server-ids.js';
 
 export interface PoolChange {
@@ -47,8 +47,6 @@ export interface PoolChangeOptions {
   /** How long removed servers may finish their sessions in DRAIN before they are cut. */
   drainTimeoutMs: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function expectEmpty(what: string, answer: Promise<string>): Promise<void> {
   const text = (await answer).trim();

@@ -6,6 +6,9 @@ import { createConnection } from 'node:net';
 
 export const DEFAULT_CLI_TIMEOUT_MS = 5000;
 
+/** For the bounded polling loops around the CLI. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 export class CliError extends Error {
   constructor(message: string, readonly code?: string) {
     super(message);
