@@ -9,7 +9,7 @@ import { uniquePool } from './server-ids.js';
 import type { ServerStats } from './stats.js';
 
 export interface DataPlaneOptions extends InstanceOptions {
-  /** Absolute; each LB lives in <dataDir>/lbs/<lbId>/. */
+  /** Each LB lives in <dataDir>/lbs/<lbId>/ (resolved to an absolute path). */
   dataDir: string;
   /** Watchdog period. Default 1000 ms. */
   watchdogIntervalMs?: number;

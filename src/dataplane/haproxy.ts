@@ -5,7 +5,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { checkId } from './names.js';
 import { MasterCli, parseShowProc, sleep, type ProcList } from './runtime.js';
 import { carryOverState } from './server-state.js';
 
@@ -26,13 +27,13 @@ export interface LbPaths {
 const MAX_SOCKET_PATH = 107;
 
 export function lbPaths(dataDir: string, lbId: string): LbPaths {
-  const dir = join(dataDir, 'lbs', lbId);
+  // Absolute because HAProxy reads a relative -S as host:port (pitfall 19).
+  const dir = join(resolve(dataDir), 'lbs', checkId('lb', lbId));
   const p = {
     dir, config: join(dir, 'haproxy.cfg'), lastGood: join(dir, 'haproxy.cfg.good'), adminSock: join(dir, 'admin.sock'),
     masterSock: join(dir, 'master.sock'), pidFile: join(dir, 'haproxy.pid'), stateFile: join(dir, 'server-state'),
     logFile: join(dir, 'haproxy.log'), appliedFile: join(dir, 'applied.json'),
   };
-  if (!dir.startsWith('/')) throw new Error(`data dir ${dataDir} must be absolute (HAProxy reads a relative -S as host:port)`);
   if (p.adminSock.length > MAX_SOCKET_PATH) throw new Error(`data dir ${dataDir} is too long for unix socket paths`);
   return p;
 }

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-function checkId(kind: string, id: string): string {
+/** Throws unless `id` is usable in HAProxy names and as a directory name. */
+export function checkId(kind: string, id: string): string {
   if (!ID_RE.test(id)) throw new Error(`${kind} id ${JSON.stringify(id)} is not usable in an HAProxy name`);
   return id;
 }
