@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Installs what Fulcrum needs on Debian 12: HAProxy (and, with --test, the servers the test suite starts itself),
-# then the npm dependencies (which also builds the TypeScript). Safe to run again: it installs only what is missing.
+# Installs what Fulcrum needs on Debian 12: HAProxy; with --test, also the servers the test suite starts itself
+# (MariaDB, PostgreSQL, OpenLDAP, Redis, openssl for self-signed certificates); with --bench, also what the benchmarks
+# compare against (nginx, wrk). Then the npm dependencies (which also builds the TypeScript).
+# Safe to run again: it installs only what is missing. The tests never use the system services these packages bring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(haproxy ca-certificates)
-if [ "${1:-}" = "--test" ]; then
-  packages+=(openssl)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --test) packages+=(openssl mariadb-server postgresql slapd ldap-utils redis-server) ;;
+    --bench) packages+=(nginx-light wrk) ;;
+    *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
