@@ -61,7 +61,8 @@ export function lbToWire(v: LbView): Record<string, unknown> {
     id: lb.id,
     name: lb.name,
     description: lb.description,
-    status: lb.status,
+    // A ready LB whose HAProxy refused its config or died says so until the data plane recovers it.
+    status: lb.status === 'ready' && v.instance.status === 'error' ? 'error' : lb.status,
     instances,
     organization_id: lb.organizationId,
     project_id: lb.projectId,
