@@ -32,6 +32,10 @@ export function parseServersState(text: string, now: Date = new Date()): ServerS
     if (i === undefined || f[i] === undefined) throw new Error(`show servers state has no ${name} column`);
     return f[i];
   };
+  // HAProxy keeps the last change as a whole second of its clock and answers `now − last change` in whole seconds.
+  // Subtracting that from the current whole second gives the same instant on every read; subtracting it from the
+  // current millisecond would move server_state_changed_at by up to a second between two reads with no transition.
+  const nowSec = Math.floor(now.getTime() / 1000);
   const out: ServerStats[] = [];
   for (const line of lines) {
     if (line.startsWith('#') || !line.trim() || /^\d+$/.test(line.trim())) continue;
@@ -45,7 +49,7 @@ export function parseServersState(text: string, now: Date = new Date()): ServerS
     const serverState = admin & ADMIN_MAINT ? 'stopped' : SERVER_STATES[op] ?? 'stopped';
     const lastHealthCheckStatus = CHECK_RESULTS[Number(get(f, 'srv_check_result'))] ?? 'unknown';
     const since = Number(get(f, 'srv_time_since_last_change'));
-    out.push({ backendId, ip, serverState, lastHealthCheckStatus, changedAt: new Date(now.getTime() - since * 1000) });
+    out.push({ backendId, ip, serverState, lastHealthCheckStatus, changedAt: new Date((nowSec - since) * 1000) });
   }
   return out;
 }

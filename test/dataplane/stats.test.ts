@@ -35,6 +35,16 @@ test('parses show servers state by header name into Scaleway server states', () 
   assert.equal(stats[0].changedAt.toISOString(), '2024-05-01T11:58:00.000Z');
 });
 
+test('server_state_changed_at is the same instant on every read while nothing changes', () => {
+  // HAProxy answers whole seconds since the last change: reads within one second and across the next must agree.
+  const text = ['1', '# be_name srv_name srv_op_state srv_admin_state srv_check_result srv_time_since_last_change',
+    'be_x srv-10.0.0.1 2 0 3 SINCE', ''].join('\n');
+  const at = (iso: string, since: number) => parseServersState(text.replace('SINCE', String(since)), new Date(iso))[0].changedAt.toISOString();
+  assert.equal(at('2024-05-01T12:00:07.100Z', 7), '2024-05-01T12:00:00.000Z');
+  assert.equal(at('2024-05-01T12:00:07.950Z', 7), '2024-05-01T12:00:00.000Z');
+  assert.equal(at('2024-05-01T12:00:08.020Z', 8), '2024-05-01T12:00:00.000Z');
+});
+
 test('columns are found by name, whatever their order', () => {
   const text = ['1', '# srv_name be_name srv_check_result srv_op_state srv_admin_state srv_time_since_last_change',
     'srv-10.0.0.1 be_x 3 2 0 5', ''].join('\n');
