@@ -17,6 +17,22 @@ export interface ServerStats {
   changedAt: Date;
 }
 
+/**
+ * srv_check_status (HAProxy's HCHK_STATUS_* of the last finished check) → its result, as in check.c `check_statuses`.
+ * srv_check_result alone is not the last result: HAProxy resets it to unknown when a check starts, so a server whose
+ * checks take a while (a hung server, up to check_timeout) would read "unknown" for most of each check cycle.
+ * 0 UNKNOWN, 1 INI, 2 START and 14 L57DATA are not finished checks: for those, srv_check_result is used.
+ */
+const RESULT_OF_STATUS: Readonly<Record<number, CheckResult>> = {
+  3: 'neutral', // CHECKED (agent: no status change)
+  4: 'failed', 5: 'failed', // HANA, SOCKERR
+  6: 'passed', 7: 'failed', 8: 'failed', // L4OK, L4TOUT, L4CON
+  9: 'passed', 10: 'failed', 11: 'failed', // L6OK, L6TOUT, L6RSP
+  12: 'failed', 13: 'failed', // L7TOUT, L7RSP
+  15: 'passed', 16: 'condpass', 17: 'failed', // L7OK, L7OKC, L7STS
+  18: 'failed', 19: 'failed', 20: 'passed', // PROCERR, PROCTOUT, PROCOK
+};
+
 /** srv_admin_state bits meaning "in maintenance": forced (0x01, where dynamic servers start), inherited (0x02),
  * from the config (0x04), DNS resolution (0x20). */
 const ADMIN_MAINT = 0x01 | 0x02 | 0x04 | 0x20;
@@ -47,7 +63,8 @@ export function parseServersState(text: string, now: Date = new Date()): ServerS
     const admin = Number(get(f, 'srv_admin_state'));
     // A server in maintenance takes no traffic, whatever its op state says (e.g. just added, not yet enabled).
     const serverState = admin & ADMIN_MAINT ? 'stopped' : SERVER_STATES[op] ?? 'stopped';
-    const lastHealthCheckStatus = CHECK_RESULTS[Number(get(f, 'srv_check_result'))] ?? 'unknown';
+    const status = col.has('srv_check_status') ? RESULT_OF_STATUS[Number(get(f, 'srv_check_status'))] : undefined;
+    const lastHealthCheckStatus = status ?? CHECK_RESULTS[Number(get(f, 'srv_check_result'))] ?? 'unknown';
     const since = Number(get(f, 'srv_time_since_last_change'));
     out.push({ backendId, ip, serverState, lastHealthCheckStatus, changedAt: new Date((nowSec - since) * 1000) });
   }

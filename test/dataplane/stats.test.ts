@@ -45,6 +45,18 @@ test('server_state_changed_at is the same instant on every read while nothing ch
   assert.equal(at('2024-05-01T12:00:08.020Z', 8), '2024-05-01T12:00:00.000Z');
 });
 
+test('last_health_check_status is the last finished check, also while the next one runs', () => {
+  // HAProxy resets srv_check_result to 0 (unknown) when a check starts; srv_check_status keeps the last finished one.
+  const text = ['1', HEADER,
+    '3 be_b1 1 srv-10.0.0.1 10.0.0.1 2 0 1 1 3 12 0 3 6 0 0 1 - 80 - 0 0 - - 0', // UP 2/3, running after an L7TOUT
+    '3 be_b1 2 srv-10.0.0.2 10.0.0.2 2 0 1 1 9 15 0 4 6 0 0 1 - 80 - 0 0 - - 0', // UP, running after an L7OK
+    '3 be_b1 3 srv-10.0.0.3 10.0.0.3 0 0 1 1 9 8 0 0 6 0 0 1 - 80 - 0 0 - - 0', // DOWN, running after an L4CON
+    '3 be_b1 4 srv-10.0.0.4 10.0.0.4 2 0 1 1 0 1 0 4 6 0 0 1 - 80 - 0 0 - - 0', // the first check is running
+    ''].join('\n');
+  assert.deepEqual(parseServersState(text).map((s) => [s.serverState, s.lastHealthCheckStatus]), [
+    ['running', 'failed'], ['running', 'passed'], ['stopped', 'failed'], ['running', 'unknown']]);
+});
+
 test('columns are found by name, whatever their order', () => {
   const text = ['1', '# srv_name be_name srv_check_result srv_op_state srv_admin_state srv_time_since_last_change',
     'srv-10.0.0.1 be_x 3 2 0 5', ''].join('\n');
