@@ -17,6 +17,24 @@ export interface DataPlaneOptions extends InstanceOptions {
 
 export type DeathListener = (lbId: string, reason: string) => void;
 
+/** Reads of a second-straddling answer tried again (stats.ts counts server_state_changed_at in whole seconds). */
+const STATS_ATTEMPTS = 3;
+
+/**
+ * The LB's server stats, from a read that began and ended within one wall-clock second. HAProxy answers "seconds
+ * since the last change" from its clock at some instant of the read, and stats.ts subtracts that from the second the
+ * answer is parsed in: when the read straddles a second boundary the two may differ, and server_state_changed_at
+ * would be one second late for that read only. A read takes a few milliseconds, so one more attempt is almost always
+ * enough; the last attempt is taken as it is.
+ */
+async function readWithinOneSecond(i: LbInstance): Promise<ServerStats[]> {
+  for (let attempt = 1; ; attempt++) {
+    const second = Math.floor(Date.now() / 1000);
+    const stats = await i.stats();
+    if (Math.floor(Date.now() / 1000) === second || attempt >= STATS_ATTEMPTS) return stats;
+  }
+}
+
 export class HaproxyDataPlane implements DataPlanePort {
   private readonly instances = new Map<string, LbInstance>();
   private readonly reportedDead = new Set<string>();
@@ -56,7 +74,7 @@ export class HaproxyDataPlane implements DataPlanePort {
 
   /** Raw per-server state of a running LB (pool servers only). */
   serverStats(lbId: string): Promise<ServerStats[]> {
-    return this.instance(lbId).stats();
+    return readWithinOneSecond(this.instance(lbId));
   }
 
   /**
@@ -66,7 +84,7 @@ export class HaproxyDataPlane implements DataPlanePort {
   async stats(snapshot: LbSnapshot): Promise<ServerStat[] | null> {
     const i = this.instances.get(snapshot.lb.id);
     if (!i?.isAlive()) return null;
-    const raw = await i.stats().catch(() => null); // e.g. the master is between two workers
+    const raw = await readWithinOneSecond(i).catch(() => null); // e.g. the master is between two workers
     if (!raw) return null;
     const live = new Map(raw.map((s) => [`${s.backendId} ${s.ip}`, s]));
     return snapshot.backends.flatMap((b) => uniquePool(b.pool).map((ip): ServerStat => {

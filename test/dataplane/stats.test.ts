@@ -68,6 +68,33 @@ test('columns are found by name, whatever their order', () => {
 const h = new DataPlaneHarness();
 after(() => h.cleanup());
 
+test('a stats read that straddles a second boundary is read again (changed_at is counted in whole seconds)', async () => {
+  const dp = h.plane();
+  const lbId = randomUUID();
+  const i = dp.instance(lbId);
+  let calls = 0;
+  let slow = 1;
+  i.isAlive = () => true;
+  const untilNextSecond = () => new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+  // The first read ends in the next second; the second one is quick.
+  i.stats = async () => {
+    calls++;
+    if (slow-- > 0) await untilNextSecond();
+    return [];
+  };
+  assert.deepEqual(await dp.stats(makeSnapshot(lbId, [], [], [])), []);
+  assert.equal(calls, 2);
+  // A read within one second is taken at once; one that always straddles is taken at the third attempt.
+  calls = 0;
+  if (Date.now() % 1000 > 900) await untilNextSecond();
+  await dp.serverStats(lbId);
+  assert.equal(calls, 1);
+  calls = 0;
+  i.stats = async () => { calls++; await untilNextSecond(); return []; };
+  await dp.serverStats(lbId);
+  assert.equal(calls, 3);
+});
+
 test('live stats: a healthy, an unhealthy (503) and an unreachable server', async () => {
   const net = loopbackNet();
   const lbId = randomUUID();
