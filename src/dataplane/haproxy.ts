@@ -47,6 +47,11 @@ export interface HaproxyOptions {
 
 export class HaproxyError extends Error {}
 
+/**
+ * Interval of the `show proc` polls after a reload. The master answers nothing while it re-executes (150-300 ms on a
+ * small config), and a refused connection costs about a millisecond, so polling often shortens every reload.
+ */
+const RELOAD_POLL_MS = 5;
 /** Bound of one `show proc` while waiting for a master that may be re-executing. */
 const PROBE_TIMEOUT_MS = 250;
 /** An empty state file makes HAProxy warn; a lone version line is a valid empty one (pitfall 21). */
@@ -213,7 +218,7 @@ export class HaproxyProcess {
           break;
         }
       }
-      await sleep(20);
+      await sleep(RELOAD_POLL_MS);
     }
     if (previous !== null) await writeAtomic(this.paths.config, previous);
     throw new HaproxyError(`reload failed: ${why}`);
