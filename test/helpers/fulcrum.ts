@@ -112,7 +112,15 @@ export class Fulcrum {
     if (this.child.exitCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill('SIGTERM');
-    await exited;
+    // A server that ignores SIGTERM fails the test instead of hanging the run.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => { timer = setTimeout(() => r('late'), 15_000); });
+    const outcome = await Promise.race([exited, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      await this.kill();
+      throw new Error(`fulcrum did not exit within 15 s of SIGTERM: ${this.output.slice(-2000)}`);
+    }
   }
 
   /** Deletes every LB (which stops its HAProxy), stops the server, removes the data dir. */
