@@ -6,7 +6,7 @@ import { Errors, createClient } from '@scaleway/sdk-client';
 import { Lbv1 } from '@scaleway/sdk-lb';
 import { Fulcrum, ZONE, waitLbReady } from '../helpers/fulcrum.js';
 import {
-  assertInvalid, assertJsonContentType, assertUnchanged, backendBody, frontendBody, refused, sdkError,
+  assertInvalid, assertJsonContentType, assertUnchanged, backendBody, expectInvalid, frontendBody, readAll, refused, sdkError,
 } from '../helpers/api.js';
 
 let f: Fulcrum;
@@ -28,15 +28,24 @@ after(async () => { await f.destroy(); });
 type Json = Record<string, unknown>;
 type Case = [what: string, fields: Json, args: string[]];
 
-/** Watching the LB (whose instance time moves on any committed change) and its children. */
-const watchLb = () => [`/lbs/${lbId}`, `/lbs/${lbId}/backends?page_size=100`, `/lbs/${lbId}/frontends?page_size=100`];
-const watchBackend = () => [...watchLb(), `/backends/${backendId}`];
+/** The LB (whose instance time moves on any committed change of it or its children) and what a request targets. */
+const watchBackends = () => [`/lbs/${lbId}`, `/lbs/${lbId}/backends?page_size=100`];
+const watchFrontends = () => [`/lbs/${lbId}`, `/lbs/${lbId}/frontends?page_size=100`];
+const watchBackend = () => [`/lbs/${lbId}`, `/backends/${backendId}`];
 
 const hc = (fields: Json): Json => ({ port: 8080, check_max_retries: 3, ...fields });
 
-/** Runs `check` on every case in turn; a failure names its case. */
-async function eachCase<C extends [string, ...unknown[]]>(cases: C[], check: (...c: C) => Promise<void>): Promise<void> {
-  for (const c of cases) await check(...c).catch((e: Error) => { throw new Error(`${c[0]}: ${e.message}`); });
+/**
+ * Runs `check` (which sends refused requests) on every case in turn; after each one the objects at `watch` must read as
+ * they did before the first. A failure names its case.
+ */
+async function eachCase<C extends [string, ...unknown[]]>(cases: C[], watch: string[], check: (...c: C) => Promise<void>): Promise<void> {
+  const before = await readAll(f, watch);
+  for (const c of cases) {
+    await check(...c)
+      .then(async () => assert.deepEqual(await readAll(f, watch), before, 'a refused request changed something'))
+      .catch((e: Error) => { throw new Error(`${c[0]}: ${e.message}`); });
+  }
 }
 
 /** Backend fields shared by create and update, each bad in one way. */
@@ -153,31 +162,29 @@ const SERVER_CASES: [string, unknown[], string[]][] = [
 
 describe('backend validation', () => {
   test('create: each bad setting is named, and nothing is created', async () => {
-    await eachCase(SETTINGS_CASES, (_, fields, args) => refused(f, 'POST', `/lbs/${lbId}/backends`, backendBody(fields), args, watchLb()));
+    await eachCase(SETTINGS_CASES, watchBackends(), (_, fields, args) => expectInvalid(f, 'POST', `/lbs/${lbId}/backends`, backendBody(fields), args));
   });
 
   test('update: each bad setting is named, and the backend is unchanged', async () => {
-    await eachCase(SETTINGS_CASES, (_, fields, args) => {
+    await eachCase(SETTINGS_CASES, watchBackend(), (_, fields, args) => {
       const { health_check: _h, server_ip: _s, ...body } = backendBody(fields);
-      return refused(f, 'PUT', `/backends/${backendId}`, body, args, watchBackend());
+      return expectInvalid(f, 'PUT', `/backends/${backendId}`, body, args);
     });
   });
 
   test('create: each bad health-check field is named under health_check', async () => {
-    await eachCase(HEALTH_CHECK_CASES, (_, fields, args) =>
-      refused(f, 'POST', `/lbs/${lbId}/backends`, backendBody({ health_check: hc(fields) }), args.map((a) => `health_check.${a}`), watchLb()));
+    await eachCase(HEALTH_CHECK_CASES, watchBackends(), (_, fields, args) =>
+      expectInvalid(f, 'POST', `/lbs/${lbId}/backends`, backendBody({ health_check: hc(fields) }), args.map((a) => `health_check.${a}`)));
   });
 
   test('PUT healthcheck: each bad field is named, and the check is unchanged', async () => {
-    await eachCase(HEALTH_CHECK_CASES, (_, fields, args) => refused(f, 'PUT', `/backends/${backendId}/healthcheck`, hc(fields), args, watchBackend()));
+    await eachCase(HEALTH_CHECK_CASES, watchBackend(), (_, fields, args) => expectInvalid(f, 'PUT', `/backends/${backendId}/healthcheck`, hc(fields), args));
   });
 
   test('server addresses: each bad one is named on create, add, set and remove, and the pool is unchanged', async () => {
-    await eachCase(SERVER_CASES, async (_, list, args) => {
-      await refused(f, 'POST', `/lbs/${lbId}/backends`, backendBody({ server_ip: list }), args, watchLb());
-      for (const method of ['POST', 'PUT', 'DELETE']) {
-        await refused(f, method, `/backends/${backendId}/servers`, { server_ip: list }, args, watchBackend());
-      }
+    await eachCase(SERVER_CASES, [...watchBackends(), `/backends/${backendId}`], async (_, list, args) => {
+      await expectInvalid(f, 'POST', `/lbs/${lbId}/backends`, backendBody({ server_ip: list }), args);
+      for (const method of ['POST', 'PUT', 'DELETE']) await expectInvalid(f, method, `/backends/${backendId}/servers`, { server_ip: list }, args);
     });
   });
 
@@ -206,7 +213,7 @@ describe('backend validation', () => {
       'forward_protocol', 'forward_port', 'forward_port_algorithm', 'sticky_sessions_cookie_name', 'proxy_protocol',
       'on_marked_down_action', 'server_ip.1', 'server_ip.2', 'timeout_server', 'max_retries', 'name', 'failover_host',
       'health_check.port', 'health_check.check_delay', 'health_check.tcp_config', 'health_check.http_config',
-    ], watchLb());
+    ], watchBackends());
     await refused(f, 'POST', '/lbs', { name: '', description: '', type: 'LB-XL', ssl_compatibility_level: 'tls13', tags: ['\u0000'] },
       ['name', 'type', 'ssl_compatibility_level', 'tags.0'], ['/lbs?page_size=100']);
   });
@@ -245,9 +252,9 @@ describe('frontend, LB and IP validation', () => {
   ];
 
   test('frontend create and update: each bad field is named, and nothing changes', async () => {
-    await eachCase(FRONTEND_CASES, async (_, fields, args) => {
-      await refused(f, 'POST', `/lbs/${lbId}/frontends`, frontendBody(backendId, { inbound_port: 9100, ...fields }), args, watchLb());
-      await refused(f, 'PUT', `/frontends/${frontendId}`, frontendBody(backendId, fields), args, [...watchLb(), `/frontends/${frontendId}`]);
+    await eachCase(FRONTEND_CASES, [...watchFrontends(), `/frontends/${frontendId}`], async (_, fields, args) => {
+      await expectInvalid(f, 'POST', `/lbs/${lbId}/frontends`, frontendBody(backendId, { inbound_port: 9100, ...fields }), args);
+      await expectInvalid(f, 'PUT', `/frontends/${frontendId}`, frontendBody(backendId, fields), args);
     });
   });
 
@@ -274,9 +281,9 @@ describe('frontend, LB and IP validation', () => {
       ['three IPs', { ip_ids: ['a', 'b', 'c'] }, ['ip_ids']],
       ['assign_flexible_ip as a string', { assign_flexible_ip: 'yes' }, ['assign_flexible_ip']],
     ];
-    await eachCase([...LB_CASES, ...createOnly], (_, fields, args) =>
-      refused(f, 'POST', '/lbs', { name: 'lb', description: '', type: 'LB-S', ...fields }, args, watch));
-    await eachCase(LB_CASES, (_, fields, args) => refused(f, 'PUT', `/lbs/${lbId}`, { name: 'errors', description: '', ...fields }, args, watch));
+    await eachCase([...LB_CASES, ...createOnly], watch, (_, fields, args) =>
+      expectInvalid(f, 'POST', '/lbs', { name: 'lb', description: '', type: 'LB-S', ...fields }, args));
+    await eachCase(LB_CASES, watch, (_, fields, args) => expectInvalid(f, 'PUT', `/lbs/${lbId}`, { name: 'errors', description: '', ...fields }, args));
   });
 
   test('IP create and PATCH: each bad field is named, and nothing changes', async () => {
@@ -288,8 +295,8 @@ describe('frontend, LB and IP validation', () => {
       ['51 tags', { tags: Array.from({ length: 51 }, (_, i) => `t${i}`) }, ['tags']],
     ];
     const watch = ['/ips?page_size=100', `/ips/${ipId}`];
-    await eachCase([...cases, ['is_ipv6 as a string', { is_ipv6: 'no' }, ['is_ipv6']]], (_, fields, args) => refused(f, 'POST', '/ips', fields, args, watch));
-    await eachCase(cases, (_, fields, args) => refused(f, 'PATCH', `/ips/${ipId}`, fields, args, watch));
+    await eachCase([...cases, ['is_ipv6 as a string', { is_ipv6: 'no' }, ['is_ipv6']]], watch, (_, fields, args) => expectInvalid(f, 'POST', '/ips', fields, args));
+    await eachCase(cases, watch, (_, fields, args) => expectInvalid(f, 'PATCH', `/ips/${ipId}`, fields, args));
   });
 });
 
@@ -303,7 +310,7 @@ describe('request shape', () => {
 
   test('a body that is not an object is a 400 naming the body', async () => {
     for (const body of ['[]', '"text"', '42', 'null', 'true']) {
-      await refused(f, 'POST', `/lbs/${lbId}/backends`, body, ['body'], watchLb());
+      await refused(f, 'POST', `/lbs/${lbId}/backends`, body, ['body'], watchBackends());
       await refused(f, 'PUT', `/backends/${backendId}/healthcheck`, body, ['body'], watchBackend());
     }
   });
@@ -419,8 +426,7 @@ describe('not found', () => {
 });
 
 describe('no input produces a 5xx', () => {
-  const WEIRD: unknown[] = [null, true, false, 0, -1, 1.5, 1e300, -1e300, '', ' ', 'x', '\u0000', '5s', '-5s', 'NaN', 'Infinity',
-    'é'.repeat(300), [], [null], ['x'], [1, 2], {}, { a: 1 }, { uri: '/' }];
+  const WEIRD: unknown[] = [null, true, 0, -1, 1.5, 1e300, '', 'x', '\u0000', '-5s', 'é'.repeat(300), [], [null], ['x'], {}, { uri: '/' }];
 
   /** Replaces each field of `base` (and of its nested objects) by each weird value; no answer may be a 5xx. */
   async function fuzz(method: string, path: string, base: Json, cleanup?: (created: Json) => Promise<void>): Promise<void> {
@@ -478,7 +484,7 @@ describe('no input produces a 5xx', () => {
   });
 
   test('query strings', async () => {
-    const values = ['', '-1', '0', '1e3', 'abc', '99999999999', '1.5', '%00', 'name_asc&page=x'];
+    const values = ['', '-1', 'abc', '99999999999', '1.5', '%00'];
     for (const v of values) {
       for (const p of ['page', 'page_size', 'order_by', 'name', 'tags', 'ip_type', 'ip_address', 'project_id', 'backend_id']) {
         for (const path of ['/lbs', '/ips', `/lbs/${lbId}/backends`, `/lbs/${lbId}/frontends`, `/lbs/${lbId}/backend-stats`, `/lbs/${lbId}/stats`, '/lb-types']) {
