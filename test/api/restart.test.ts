@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Lbv1 } from '@scaleway/sdk-lb';
-import { Fulcrum, ZONE, waitLbReady } from '../helpers/fulcrum.js';
+import { Fulcrum, waitLbReady } from '../helpers/fulcrum.js';
 import { backendRequest, readyLb, waitLbGone } from '../helpers/api.js';
 
 /** Every object the API shows, read raw. */

@@ -1,9 +1,10 @@
 // Helpers shared by the API contract tests: fixtures built through the official SDK, assertions on the SDK's typed
 // errors, and the "a refused request changes nothing" check over raw HTTP.
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { Errors } from '@scaleway/sdk-client';
 import type { Lbv1 } from '@scaleway/sdk-lb';
-import { ZONE, waitLbReady, type Fulcrum } from './fulcrum.js';
+import { Fulcrum, ZONE, waitLbReady } from './fulcrum.js';
 
 type Api = Lbv1.ZonedAPI;
 type Response = Awaited<ReturnType<Fulcrum['http']>>;
@@ -116,6 +117,35 @@ export function backendBody(over: Record<string, unknown> = {}): Record<string, 
     sticky_sessions_cookie_name: '', server_ip: [], health_check: { port: 8080, check_max_retries: 3, check_send_proxy: false },
     ...over,
   };
+}
+
+/** A health-check body with the required fields; `fields` replaces or adds. */
+export function healthCheckBody(fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return { port: 8080, check_max_retries: 3, ...fields };
+}
+
+/** A server holding one ready LB with a backend (one server) and a frontend, and a free IP: targets for refused requests. */
+export interface Targets {
+  f: Fulcrum;
+  lbId: string;
+  backendId: string;
+  frontendId: string;
+  ipId: string;
+}
+
+/** Registers hooks that start such a server before the file's tests and destroy it after; `t` is filled in by then. */
+export function withTargets(): Targets {
+  const t = {} as Targets;
+  before(async () => {
+    t.f = await Fulcrum.start({ dataplane: 'none' });
+    t.lbId = (await t.f.http('POST', '/lbs', { name: 'errors', description: '', type: 'LB-S' })).json.id;
+    await waitLbReady(t.f.sdk(), t.lbId);
+    t.backendId = (await t.f.http('POST', `/lbs/${t.lbId}/backends`, backendBody({ server_ip: ['127.0.0.1'] }))).json.id;
+    t.frontendId = (await t.f.http('POST', `/lbs/${t.lbId}/frontends`, frontendBody(t.backendId))).json.id;
+    t.ipId = (await t.f.http('POST', '/ips', { reverse: 'keep.example.com', tags: ['keep'] })).json.id;
+  });
+  after(async () => { await t.f.destroy(); });
+  return t;
 }
 
 /** A complete raw (wire) frontend body. */
