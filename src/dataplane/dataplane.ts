@@ -6,7 +6,8 @@ import type { LbSnapshot } from '../domain/snapshot.js';
 import type { ServerStat } from '../domain/stats.js';
 import { LbInstance, type InstanceOptions } from './instance.js';
 import { uniquePool } from './server-ids.js';
-import type { ServerStats } from './stats.js';
+import { cli } from './runtime.js';
+import { parseServersState, type ServerStats } from './stats.js';
 
 export interface DataPlaneOptions extends InstanceOptions {
   /** Each LB lives in <dataDir>/lbs/<lbId>/ (resolved to an absolute path). */
@@ -30,8 +31,39 @@ const STATS_ATTEMPTS = 3;
 async function readWithinOneSecond(i: LbInstance): Promise<ServerStats[]> {
   for (let attempt = 1; ; attempt++) {
     const second = Math.floor(Date.now() / 1000);
-    const stats = await i.stats();
+    const stats = await readServersState(i);
     if (Math.floor(Date.now() / 1000) === second || attempt >= STATS_ATTEMPTS) return stats;
+  }
+}
+
+/** Bound of one stats read on the worker's admin socket. */
+const ADMIN_READ_TIMEOUT_MS = 2000;
+
+/**
+ * `show servers state` of the LB's worker, read on its admin socket: that socket answers all through a reload (the old
+ * worker until the new one takes it over), while the master socket answers nothing while the master re-executes
+ * (measured: a third to a half of the reads of the second after a reload failed), which made the stats of every
+ * server vanish during reloads. The master socket remains the fallback.
+ */
+async function readServersState(i: LbInstance): Promise<ServerStats[]> {
+  const text = await cli(i.proc.paths.adminSock, 'show servers state', ADMIN_READ_TIMEOUT_MS).catch(() => '');
+  // An answer without its header line is an error message (or nothing): ask the master.
+  return text.split('\n').some((l) => l.startsWith('# ')) ? parseServersState(text) : i.stats();
+}
+
+/** Looks at a master that seems gone this many times, ALIVE_RECHECK_MS apart, before it counts as not running. */
+const ALIVE_CHECKS = 5;
+const ALIVE_RECHECK_MS = 20;
+
+/**
+ * True when the LB's master runs. During a reload the master re-executes itself, and for a moment its command line
+ * (by which it is recognized) cannot be read: a stats read in that moment would report no server at all.
+ */
+async function aliveSoon(i: LbInstance): Promise<boolean> {
+  for (let n = 1; ; n++) {
+    if (i.isAlive()) return true;
+    if (n >= ALIVE_CHECKS) return false;
+    await new Promise((r) => setTimeout(r, ALIVE_RECHECK_MS));
   }
 }
 
@@ -83,8 +115,8 @@ export class HaproxyDataPlane implements DataPlanePort {
    */
   async stats(snapshot: LbSnapshot): Promise<ServerStat[] | null> {
     const i = this.instances.get(snapshot.lb.id);
-    if (!i?.isAlive()) return null;
-    const raw = await readWithinOneSecond(i).catch(() => null); // e.g. the master is between two workers
+    if (!i || !(await aliveSoon(i))) return null;
+    const raw = await readWithinOneSecond(i).catch(() => null); // e.g. no worker answers
     if (!raw) return null;
     const live = new Map(raw.map((s) => [`${s.backendId} ${s.ip}`, s]));
     return snapshot.backends.flatMap((b) => uniquePool(b.pool).map((ip): ServerStat => {
