@@ -105,16 +105,25 @@ async function deleteServer(cli: MasterCli, s: string): Promise<void> {
   throw new Error(`del server ${s}: ${answer}`);
 }
 
-/** Sessions currently attached to the given `backend/server`s, from `show stat` (parsed by header name). */
+/**
+ * Sessions currently attached to the given `backend/server`s, from `show stat` (parsed by header name). Asked per
+ * backend: the dump of every server of an LB at the API's limits (30,000) is megabytes, and this is polled.
+ */
 async function currentSessions(cli: MasterCli, servers: string[]): Promise<number> {
-  const csv = (await cli.worker('show stat -1 4 -1')).split('\n');
-  const header = (csv[0] ?? '').replace(/^# /, '').split(',');
-  const [px, sv, scur] = ['pxname', 'svname', 'scur'].map((n) => header.indexOf(n));
-  const wanted = new Set(servers);
+  const byBackend = new Map<string, Set<string>>();
+  for (const s of servers) {
+    const be = s.slice(0, s.indexOf('/'));
+    byBackend.set(be, (byBackend.get(be) ?? new Set()).add(s));
+  }
   let total = 0;
-  for (const line of csv.slice(1)) {
-    const f = line.split(',');
-    if (wanted.has(`${f[px]}/${f[sv]}`)) total += Number(f[scur]) || 0;
+  for (const [be, wanted] of byBackend) {
+    const csv = (await cli.worker(`show stat ${be} 4 -1`)).split('\n');
+    const header = (csv[0] ?? '').replace(/^# /, '').split(',');
+    const [px, sv, scur] = ['pxname', 'svname', 'scur'].map((n) => header.indexOf(n));
+    for (const line of csv.slice(1)) {
+      const f = line.split(',');
+      if (wanted.has(`${f[px]}/${f[sv]}`)) total += Number(f[scur]) || 0;
+    }
   }
   return total;
 }
