@@ -3,7 +3,7 @@
 // can mark the LB and apply it again (which restarts it).
 import type { ApplyResult, DataPlanePort } from '../control/port.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
-import type { ServerStat } from '../domain/stats.js';
+import type { ServerStat, ServerState } from '../domain/stats.js';
 import { LbInstance, type InstanceOptions } from './instance.js';
 import { uniquePool } from './server-ids.js';
 import { cli } from './runtime.js';
@@ -18,23 +18,8 @@ export interface DataPlaneOptions extends InstanceOptions {
 
 export type DeathListener = (lbId: string, reason: string) => void;
 
-/** Reads of a second-straddling answer tried again (stats.ts counts server_state_changed_at in whole seconds). */
-const STATS_ATTEMPTS = 3;
-
-/**
- * The LB's server stats, from a read that began and ended within one wall-clock second. HAProxy answers "seconds
- * since the last change" from its clock at some instant of the read, and stats.ts subtracts that from the second the
- * answer is parsed in: when the read straddles a second boundary the two may differ, and server_state_changed_at
- * would be one second late for that read only. A read takes a few milliseconds, so one more attempt is almost always
- * enough; the last attempt is taken as it is.
- */
-async function readWithinOneSecond(i: LbInstance): Promise<ServerStats[]> {
-  for (let attempt = 1; ; attempt++) {
-    const second = Math.floor(Date.now() / 1000);
-    const stats = await readServersState(i);
-    if (Math.floor(Date.now() / 1000) === second || attempt >= STATS_ATTEMPTS) return stats;
-  }
-}
+/** How far apart two reported change times of a server in the same state may be and still be the same change. */
+const SAME_CHANGE_MS = 1000;
 
 /** Bound of one stats read on the worker's admin socket. */
 const ADMIN_READ_TIMEOUT_MS = 2000;
@@ -72,6 +57,8 @@ export class HaproxyDataPlane implements DataPlanePort {
   private readonly reportedDead = new Set<string>();
   private readonly listeners: DeathListener[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** Per LB, per `<backend id> <ip>`: the state and change time reported last (see steady()). */
+  private readonly reported = new Map<string, Map<string, { state: ServerState; at: number }>>();
 
   constructor(private readonly opts: DataPlaneOptions) {}
 
@@ -95,6 +82,7 @@ export class HaproxyDataPlane implements DataPlanePort {
   async remove(lbId: string): Promise<void> {
     await this.instance(lbId).stop({ removeFiles: true });
     this.instances.delete(lbId);
+    this.reported.delete(lbId);
     this.reportedDead.delete(lbId);
   }
 
@@ -105,8 +93,8 @@ export class HaproxyDataPlane implements DataPlanePort {
   }
 
   /** Raw per-server state of a running LB (pool servers only). */
-  serverStats(lbId: string): Promise<ServerStats[]> {
-    return readWithinOneSecond(this.instance(lbId));
+  async serverStats(lbId: string): Promise<ServerStats[]> {
+    return this.steady(lbId, await readServersState(this.instance(lbId)));
   }
 
   /**
@@ -116,14 +104,37 @@ export class HaproxyDataPlane implements DataPlanePort {
   async stats(snapshot: LbSnapshot): Promise<ServerStat[] | null> {
     const i = this.instances.get(snapshot.lb.id);
     if (!i || !(await aliveSoon(i))) return null;
-    const raw = await readWithinOneSecond(i).catch(() => null); // e.g. no worker answers
-    if (!raw) return null;
+    const read = await readServersState(i).catch(() => null); // e.g. no worker answers
+    if (!read) return null;
+    const raw = this.steady(snapshot.lb.id, read);
     const live = new Map(raw.map((s) => [`${s.backendId} ${s.ip}`, s]));
     return snapshot.backends.flatMap((b) => uniquePool(b.pool).map((ip): ServerStat => {
       const s = live.get(`${b.id} ${ip}`);
       return { instanceId: snapshot.lb.instanceId, backendId: b.id, ip, serverState: s?.serverState ?? 'stopped',
         serverStateChangedAt: s ? s.changedAt.toISOString() : null, lastHealthCheckStatus: s?.lastHealthCheckStatus ?? 'unknown' };
     }));
+  }
+
+  /**
+   * Keeps server_state_changed_at steady between transitions. HAProxy answers whole seconds since the last change, on
+   * its own clock, which drifts from the wall clock by a fraction of a second on a busy machine (it takes a stall of
+   * its event loop for a time jump and absorbs it). Turned into a date, one change then reads one second apart from
+   * one read to the next. A change time within a second of the one reported before, in the same state, is the same
+   * change: the earlier report stands. A real transition changes the state, or moves the time by more.
+   */
+  private steady(lbId: string, stats: ServerStats[]): ServerStats[] {
+    const before = this.reported.get(lbId);
+    const now = new Map<string, { state: ServerState; at: number }>();
+    const out = stats.map((s) => {
+      const key = `${s.backendId} ${s.ip}`;
+      const prev = before?.get(key);
+      const read = s.changedAt.getTime();
+      const at = prev && prev.state === s.serverState && Math.abs(prev.at - read) <= SAME_CHANGE_MS ? prev.at : read;
+      now.set(key, { state: s.serverState, at });
+      return at === read ? s : { ...s, changedAt: new Date(at) };
+    });
+    this.reported.set(lbId, now);
+    return out;
   }
 
   isAlive(lbId: string): boolean {
