@@ -52,6 +52,8 @@ export interface LabBackend {
 
 /** Every wait polls the API at this period. */
 export const POLL_MS = 25;
+/** watch() polls at this period: two watches at once stay well under the API's per-key request rate. */
+const WATCH_MS = 30;
 
 export class Lab {
   readonly api: Lbv1.ZonedAPI;
@@ -130,14 +132,14 @@ export class Lab {
   async watch(backendId: string, ip: string, durationMs: number, until?: (s: Stat) => boolean): Promise<Array<Stat & { at: number }>> {
     const t0 = performance.now();
     const seen: Array<Stat & { at: number }> = [];
-    for (let i = 0; i < Math.ceil(durationMs / 20) + 2 && performance.now() - t0 < durationMs; i++) {
+    for (let i = 0; i < Math.ceil(durationMs / WATCH_MS) + 2 && performance.now() - t0 < durationMs; i++) {
       const s = await this.stat(backendId, ip);
       const prev = seen[seen.length - 1];
       if (!prev || prev.state !== s.state || prev.check !== s.check || prev.changedAt?.getTime() !== s.changedAt?.getTime()) {
         seen.push({ ...s, at: performance.now() - t0 });
       }
       if (until?.(s)) break;
-      await sleep(20);
+      await sleep(WATCH_MS);
     }
     return seen;
   }
