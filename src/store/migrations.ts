@@ -20,4 +20,8 @@ export const MIGRATIONS: string[] = [
      inbound_port INTEGER NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL,
      UNIQUE (lb_id, inbound_port));
    CREATE INDEX frontends_backend ON frontends(backend_id);`,
+  // Project-scoped API keys (the admin key stays a setting). Only the secret's hash is stored.
+  `CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY, access_key TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL,
+     created_at TEXT NOT NULL, revoked_at TEXT, doc TEXT NOT NULL);`,
 ];

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { Backend } from '../domain/backends.js';
 import type { Frontend } from '../domain/frontends.js';
 import type { Ip } from '../domain/ips.js';
+import type { ApiKey } from '../domain/keys.js';
 import { isBeingDeleted, type Lb, type LbStatus } from '../domain/lbs.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
 import { MIGRATIONS } from './migrations.js';
@@ -332,6 +333,32 @@ export class SqliteStore implements Store {
 
   async setSetting(key: string, value: string): Promise<void> {
     this.write(() => [], () => this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
+  }
+
+  // ---- API keys
+
+  async createApiKey(k: ApiKey): Promise<void> {
+    this.write(() => [], () => this.db.prepare(
+      'INSERT INTO api_keys (id, access_key, secret_hash, project_id, created_at, revoked_at, doc) VALUES (?,?,?,?,?,?,?)',
+    ).run(k.id, k.accessKey, k.secretHash, k.projectId, k.createdAt, k.revokedAt, JSON.stringify(k)));
+  }
+
+  async findApiKey(secretHash: string): Promise<ApiKey | null> {
+    return this.doc<ApiKey>('SELECT doc FROM api_keys WHERE secret_hash = ? AND revoked_at IS NULL', secretHash);
+  }
+
+  async listApiKeys(): Promise<ApiKey[]> {
+    return this.docs<ApiKey>(`SELECT doc FROM api_keys ORDER BY ${CREATION_ORDER}`);
+  }
+
+  async revokeApiKey(idOrAccessKey: string, at: string): Promise<ApiKey | null> {
+    return this.write(() => [], () => {
+      const k = this.doc<ApiKey>('SELECT doc FROM api_keys WHERE (id = ? OR access_key = ?) AND revoked_at IS NULL', idOrAccessKey, idOrAccessKey);
+      if (!k) return null;
+      const revoked = { ...k, revokedAt: at };
+      this.db.prepare('UPDATE api_keys SET revoked_at = ?, doc = ? WHERE id = ?').run(at, JSON.stringify(revoked), k.id);
+      return revoked;
+    });
   }
 
   onChange(listener: ChangeListener): void {

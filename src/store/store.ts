@@ -4,6 +4,7 @@
 import type { Backend } from '../domain/backends.js';
 import type { Frontend } from '../domain/frontends.js';
 import type { Ip } from '../domain/ips.js';
+import type { ApiKey } from '../domain/keys.js';
 import type { Lb, LbStatus } from '../domain/lbs.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
 
@@ -100,6 +101,16 @@ export interface Store {
   // Settings that must survive restarts (generated admin key, default project…).
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
+
+  // Project-scoped API keys. Another process (the `fulcrum keys` CLI) may write them while `serve` runs: reads must see
+  // every committed write at once, with no cache.
+  createApiKey(key: ApiKey): Promise<void>;
+  /** The key whose secret has this hash, unless it is revoked; null otherwise. */
+  findApiKey(secretHash: string): Promise<ApiKey | null>;
+  /** Every key, revoked ones included, in creation order. */
+  listApiKeys(): Promise<ApiKey[]>;
+  /** Revokes the key named by its id or access key; returns it as revoked, or null when no active key has that name. */
+  revokeApiKey(idOrAccessKey: string, at: string): Promise<ApiKey | null>;
 
   onChange(listener: ChangeListener): void;
   close(): Promise<void>;

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Backend } from '../../src/domain/backends.js';
 import type { Frontend } from '../../src/domain/frontends.js';
 import type { Ip } from '../../src/domain/ips.js';
+import { hashSecretKey, newAccessKey, type ApiKey } from '../../src/domain/keys.js';
 import type { Lb } from '../../src/domain/lbs.js';
 import { ConflictError, type OrderBy, type Page, type Store } from '../../src/store/store.js';
 import { makeBackend, makeFrontend, makeLb } from '../fixtures/snapshots.js';
@@ -498,6 +499,62 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const p2 = await store.listFrontends({ lbId: a.id }, page({ page: 2, pageSize: 2 }));
         assert.deepEqual(p2.items.map((x) => x.name), ['http']);
         assert.equal(p2.total, 3);
+      });
+    });
+
+    describe('API keys', () => {
+      function apiKey(over: Partial<ApiKey> = {}): { key: ApiKey; secret: string } {
+        const secret = randomUUID();
+        return {
+          secret,
+          key: { id: randomUUID(), accessKey: newAccessKey(), secretHash: hashSecretKey(secret), projectId: P1, description: 'ci',
+            createdAt: at(), revokedAt: null, ...over },
+        };
+      }
+
+      test('create, find by secret hash (unknown: null), list in creation order; no change notification', async () => {
+        const a = apiKey();
+        const b = apiKey({ projectId: P2, description: '' });
+        assert.deepEqual(await notified(() => store.createApiKey(a.key)), []);
+        await store.createApiKey(b.key);
+        assert.deepEqual(await store.findApiKey(hashSecretKey(a.secret)), a.key);
+        assert.deepEqual(await store.findApiKey(hashSecretKey(b.secret.toUpperCase())), b.key, 'the hash is of the lower-case secret');
+        assert.equal(await store.findApiKey(hashSecretKey(randomUUID())), null);
+        assert.deepEqual(await store.listApiKeys(), [a.key, b.key]);
+      });
+
+      test('revoke by id or by access key: the key no longer authenticates, stays listed, and a second revoke is null', async () => {
+        const a = apiKey();
+        const b = apiKey();
+        await store.createApiKey(a.key);
+        await store.createApiKey(b.key);
+        const when = at();
+        const revoked = await store.revokeApiKey(a.key.id, when);
+        assert.deepEqual(revoked, { ...a.key, revokedAt: when });
+        assert.deepEqual(await store.revokeApiKey(b.key.accessKey, when), { ...b.key, revokedAt: when });
+        assert.equal(await store.findApiKey(a.key.secretHash), null);
+        assert.equal(await store.findApiKey(b.key.secretHash), null);
+        assert.equal(await store.revokeApiKey(a.key.id, at()), null);
+        assert.equal(await store.revokeApiKey('SCWNOSUCHKEY000000000', at()), null);
+        assert.deepEqual((await store.listApiKeys()).map((k) => k.revokedAt), [when, when]);
+      });
+
+      test('access keys and secret hashes are unique: a duplicate is refused and nothing is written', async () => {
+        const a = apiKey();
+        await store.createApiKey(a.key);
+        await assert.rejects(store.createApiKey(apiKey({ accessKey: a.key.accessKey }).key));
+        await assert.rejects(store.createApiKey(apiKey({ secretHash: a.key.secretHash }).key));
+        assert.deepEqual(await store.listApiKeys(), [a.key]);
+      });
+
+      test('another handle sees a key created or revoked at once (the CLI writes while the server runs)', async () => {
+        const peer = await sut.peer();
+        const a = apiKey();
+        assert.equal(await peer.findApiKey(a.key.secretHash), null);
+        await store.createApiKey(a.key);
+        assert.deepEqual(await peer.findApiKey(a.key.secretHash), a.key);
+        await peer.revokeApiKey(a.key.accessKey, at());
+        assert.equal(await store.findApiKey(a.key.secretHash), null);
       });
     });
 
