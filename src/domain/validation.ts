@@ -30,9 +30,12 @@ export function isPort(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && n <= 65535;
 }
 
-/** RFC 6265 cookie-name token, less the characters HAProxy's config parser treats as syntax (#, ', `, $). */
+/**
+ * RFC 6265 cookie-name token, less the characters HAProxy's config parser treats as syntax (#, ', `, $) and `%`, which
+ * the renderer refuses in the `cookie` line (render.ts).
+ */
 export function isCookieName(s: string): boolean {
-  return /^[A-Za-z0-9!%&*+\-.^_|~]{1,64}$/.test(s);
+  return /^[A-Za-z0-9!&*+\-.^_|~]{1,64}$/.test(s);
 }
 
 /** A DNS name (labels of letters, digits, hyphens and underscores). */
@@ -56,7 +59,9 @@ export function splitHostPort(s: string): { host: string; port: number | null } 
     if (!ipaddr.IPv6.isValid(bracketed[1])) return null;
     return { host: bracketed[1], port: bracketed[2] ? Number(bracketed[2]) : null };
   }
-  if (ipaddr.IPv6.isValid(s) && s.includes(':')) return { host: s, port: null };
+  // Plain hex digits, colons and dots only: ipaddr.js also takes zone ids (`fe80::1%eth0`), and `%` starts a
+  // log-format expression where the failover host is written (http-request set-header).
+  if (/^[0-9A-Fa-f:.]+$/.test(s) && ipaddr.IPv6.isValid(s) && s.includes(':')) return { host: s, port: null };
   const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(s);
   if (!m) return null;
   host = m[1];

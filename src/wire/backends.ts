@@ -91,9 +91,9 @@ export function parseBackendSettings(body: BackendUpdateBody, p: Problems): Back
   if (sticky === 'cookie') {
     if (knownProtocol && protocol !== 'http') p.add('sticky_sessions', 'constraint', 'cookie stickiness needs forward_protocol http; use table for tcp');
     if (!cookieName) p.add('sticky_sessions_cookie_name', 'required', 'a cookie name is required with cookie stickiness');
-    else if (!isCookieName(cookieName)) p.add('sticky_sessions_cookie_name', 'format', 'must be an RFC 6265 token of at most 64 characters (letters, digits and !%&*+-.^_|~)');
+    else if (!isCookieName(cookieName)) p.add('sticky_sessions_cookie_name', 'format', 'must be an RFC 6265 token of at most 64 characters (letters, digits and !&*+-.^_|~)');
   } else if (cookieName && !isCookieName(cookieName)) {
-    p.add('sticky_sessions_cookie_name', 'format', 'must be an RFC 6265 token of at most 64 characters (letters, digits and !%&*+-.^_|~)');
+    p.add('sticky_sessions_cookie_name', 'format', 'must be an RFC 6265 token of at most 64 characters (letters, digits and !&*+-.^_|~)');
   }
   let proxyProtocol = p.oneOf('proxy_protocol', body.proxy_protocol, PROXY_PROTOCOLS, 'proxy_protocol_unknown');
   if (body.send_proxy_v2 === true && (proxyProtocol === 'proxy_protocol_unknown' || proxyProtocol === 'proxy_protocol_none')) {
