@@ -16,6 +16,48 @@ const REASON: Record<string, ArgumentReason> = {
   maximum: 'constraint',
 };
 
+/** How much of an oversized body is read and dropped so that its sender gets the 413; past it the connection is cut. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+/** How long the rest of an oversized body may take to arrive. */
+const DRAIN_TIMEOUT_MS = 30_000;
+
+/**
+ * Answers once the client has sent its whole body. Fastify stops reading an oversized body and closes the connection;
+ * a client still writing then gets a reset and never reads the answer. Reading the rest (and dropping it) first means
+ * the 413 always arrives, for anything up to DRAIN_LIMIT bytes within DRAIN_TIMEOUT_MS; beyond, the answer is sent and
+ * the connection cut.
+ */
+function answerAfterBody(req: FastifyRequest, reply: FastifyReply, status: number, body: Record<string, unknown>): Promise<void> {
+  const raw = req.raw;
+  return new Promise((resolve) => {
+    let drained = 0;
+    let answered = false;
+    const answer = (cut: boolean) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      raw.removeListener('data', onData);
+      // Settled once the answer is out, so that Fastify sees a reply already sent.
+      reply.raw.once('close', () => resolve());
+      reply.raw.once('finish', () => {
+        if (cut) raw.socket?.destroy();
+        resolve();
+      });
+      void reply.code(status).send(body);
+    };
+    const onData = (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > DRAIN_LIMIT) answer(true);
+    };
+    const timer = setTimeout(() => answer(true), DRAIN_TIMEOUT_MS);
+    if (raw.readableEnded) return answer(false);
+    raw.on('data', onData);
+    raw.once('end', () => answer(false));
+    raw.once('error', () => answer(true));
+    raw.resume();
+  });
+}
+
 /** One detail per argument, preferring the most telling keyword (Ajv reports a failed union once per branch). */
 export function ajvToDetails(errors: AjvError[], context: string | undefined): ArgumentError[] {
   const byArg = new Map<string, ArgumentError>();
@@ -37,7 +79,7 @@ export function ajvToDetails(errors: AjvError[], context: string | undefined): A
   return [...byArg.values()].filter((d) => !names.some((n) => n.startsWith(`${d.argument_name}.`)));
 }
 
-export function errorHandler(err: FastifyError & { validation?: AjvError[]; validationContext?: string }, req: FastifyRequest, reply: FastifyReply): void {
+export function errorHandler(err: FastifyError & { validation?: AjvError[]; validationContext?: string }, req: FastifyRequest, reply: FastifyReply): void | Promise<void> {
   if (err instanceof ApiError) {
     void reply.code(err.statusCode).send(err.body);
     return;
@@ -47,11 +89,11 @@ export function errorHandler(err: FastifyError & { validation?: AjvError[]; vali
     return;
   }
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    void reply.code(413).send({
+    const body = {
       type: 'invalid_arguments', message: 'request body too large',
       details: [{ argument_name: 'body', reason: 'constraint', help_message: `the body must be at most ${req.routeOptions.bodyLimit ?? 0} bytes` }],
-    });
-    return;
+    };
+    return answerAfterBody(req, reply, 413, body);
   }
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) {
