@@ -1,6 +1,7 @@
 // The `fulcrum` command line.
 import { Command, Option } from 'commander';
-import { DEFAULTS, parseListen, parseZones, resolveDataDir } from './config.js';
+import { DEFAULTS, parseListen, parseRateLimit, parseZones, resolveDataDir } from './config.js';
+import { createKey, listKeys, revokeKey } from './keys-cli.js';
 import { serve } from './serve.js';
 
 const env = (name: string) => process.env[`FULCRUM_${name}`];
@@ -18,14 +19,22 @@ program.command('serve')
   .addOption(new Option('--dataplane <kind>', 'haproxy (real traffic) or none (API only, nothing listens)').choices(['haproxy', 'none'])
     .env('FULCRUM_DATAPLANE').default(DEFAULTS.dataplane))
   .addOption(new Option('--log-level <level>', 'pino log level').env('FULCRUM_LOG_LEVEL').default(DEFAULTS.logLevel))
+  .addOption(new Option('--rate-limit <n>', 'requests per second per secret key; over it, 429 too_many_requests (0: no limit)')
+    .env('FULCRUM_RATE_LIMIT').default(DEFAULTS.rateLimit))
+  .addOption(new Option('--rate-limit-burst <n>', 'requests a key may send at once (default: twice --rate-limit)').env('FULCRUM_RATE_LIMIT_BURST'))
   .addHelpText('after', `
 Environment:
   FULCRUM_SECRET_KEY   the admin secret key (a UUID), sent by clients as X-Auth-Token. When unset, one is generated on
                        first start, stored in the data dir and printed once.
-  FULCRUM_LISTEN, FULCRUM_DATA_DIR, FULCRUM_IP_POOL, FULCRUM_ZONE, FULCRUM_DATAPLANE, FULCRUM_LOG_LEVEL: as the flags.
+  FULCRUM_LISTEN, FULCRUM_DATA_DIR, FULCRUM_IP_POOL, FULCRUM_ZONE, FULCRUM_DATAPLANE, FULCRUM_LOG_LEVEL,
+  FULCRUM_RATE_LIMIT, FULCRUM_RATE_LIMIT_BURST: as the flags.
+  Project-scoped keys: see \`fulcrum keys --help\`.
 
 API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI or Terraform at http://<listen>.`)
-  .action(async (opts: { listen: string; dataDir: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none'; logLevel: string }) => {
+  .action(async (opts: {
+    listen: string; dataDir: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none'; logLevel: string;
+    rateLimit: string; rateLimitBurst?: string;
+  }) => {
     const zones = env('ZONE') && opts.zone.length === 1 && opts.zone[0] === DEFAULTS.zone ? env('ZONE')!.split(',') : opts.zone;
     const running = await serve({
       listen: parseListen(opts.listen),
@@ -35,11 +44,36 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
       secretKey: env('SECRET_KEY') ?? null,
       dataplane: opts.dataplane,
       logLevel: opts.logLevel,
+      rateLimit: parseRateLimit(opts.rateLimit, opts.rateLimitBurst),
     });
     const stop = () => { void running.close().then(() => process.exit(0)); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+
+const dataDirOption = () => new Option('--data-dir <dir>', 'the data dir of `fulcrum serve`').env('FULCRUM_DATA_DIR').default(DEFAULTS.dataDir);
+const print = (text: string) => { process.stdout.write(`${text}\n`); };
+const keys = program.command('keys')
+  .description('Project-scoped secret keys: each sees and changes only its project. Stored hashed in the data dir; a running `fulcrum serve` sees changes at once.');
+keys.command('create')
+  .description('Create a key for one project and print its secret key, once')
+  .requiredOption('--project <uuid>', 'the project the key may see and change')
+  .option('--description <text>', 'a note shown by `keys list`')
+  .option('--json', 'print JSON (with secret_key)')
+  .addOption(dataDirOption())
+  .action(async (o: { project: string; description?: string; json?: boolean; dataDir: string }) => {
+    print(await createKey(resolveDataDir(o.dataDir), o));
+  });
+keys.command('list')
+  .description('List the keys (never their secrets), revoked ones too')
+  .option('--json', 'print JSON')
+  .addOption(dataDirOption())
+  .action(async (o: { json?: boolean; dataDir: string }) => { print(await listKeys(resolveDataDir(o.dataDir), o)); });
+keys.command('revoke')
+  .description('Revoke a key, named by its access key or id; refused from the next request on')
+  .argument('<key>', 'access key (SCW…) or id')
+  .addOption(dataDirOption())
+  .action(async (name: string, o: { dataDir: string }) => { print(await revokeKey(resolveDataDir(o.dataDir), name)); });
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`fulcrum: ${err.message}\n`);

@@ -10,6 +10,8 @@ export interface ServeConfig {
   secretKey: string | null;
   dataplane: 'haproxy' | 'none';
   logLevel: string;
+  /** Requests per second per key (0: no limit) and the burst a key may send at once. */
+  rateLimit: { perSecond: number; burst: number };
 }
 
 export const DEFAULTS = {
@@ -19,6 +21,7 @@ export const DEFAULTS = {
   zone: 'fr-par-1',
   dataplane: 'haproxy',
   logLevel: 'info',
+  rateLimit: '100',
 } as const;
 
 const ZONE_RE = /^[a-z]{2}-[a-z]{3,7}-[1-9]$/;
@@ -32,6 +35,18 @@ export function parseListen(s: string): { host: string; port: number } {
 export function parseZones(list: string[]): string[] {
   for (const z of list) if (!ZONE_RE.test(z)) throw new Error(`--zone ${z}: a zone looks like fr-par-1 (the SDKs refuse other shapes)`);
   return [...new Set(list)];
+}
+
+/** `--rate-limit N` and `--rate-limit-burst N`: whole numbers; the burst defaults to twice the rate (at least 1). */
+export function parseRateLimit(rate: string, burst: string | undefined): { perSecond: number; burst: number } {
+  const n = (s: string, flag: string) => {
+    if (!/^\d{1,9}$/.test(s)) throw new Error(`${flag} ${s}: expected a whole number`);
+    return Number(s);
+  };
+  const perSecond = n(rate, '--rate-limit');
+  const b = burst === undefined ? Math.max(1, perSecond * 2) : n(burst, '--rate-limit-burst');
+  if (b < 1) throw new Error('--rate-limit-burst: at least 1');
+  return { perSecond, burst: b };
 }
 
 export function resolveDataDir(dir: string): string {

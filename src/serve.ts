@@ -40,7 +40,8 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
 
   const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane() : new HaproxyDataPlane({ dataDir: cfg.dataDir });
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
-  const app = await buildApi({ store, reconciler, pool, zones: cfg.zones, defaultProjectId }, new Keys(secretKey), log);
+  const app = await buildApi({ store, reconciler, pool, zones: cfg.zones, defaultProjectId }, new Keys(secretKey, store), log,
+    { rateLimit: cfg.rateLimit });
   await reconciler.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   log.info({ address, dataDir: cfg.dataDir, zones: cfg.zones }, 'fulcrum serving');

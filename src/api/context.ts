@@ -23,6 +23,11 @@ export function canSee(p: Principal, projectId: string): boolean {
   return p.projectIds === undefined || p.projectIds.includes(projectId);
 }
 
+/** The project a create request without project_id lands in: a project key's own, else the deployment's default. */
+export function defaultProjectOf(ctx: ApiContext, p: Principal): string {
+  return p.projectIds?.length === 1 ? p.projectIds[0] : ctx.defaultProjectId;
+}
+
 export async function loadLb(ctx: ApiContext, p: Principal, zone: string, id: string): Promise<Lb> {
   const lb = await ctx.store.getLb(id);
   if (!lb || lb.zone !== zone || !canSee(p, lb.projectId)) throw notFound('lb', id);

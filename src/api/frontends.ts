@@ -11,7 +11,8 @@ import { backendToWire } from '../wire/backends.js';
 import { FrontendBody, frontendToWire } from '../wire/frontends.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
 import { ConflictError } from '../store/store.js';
-import { lbJson, loadFrontend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
+import type { Principal } from './auth.js';
+import { canSee, lbJson, loadFrontend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
 import { readListPage } from './routing.js';
 
 const LbParams = Type.Object({ zone: Type.String(), lb_id: Type.String() });
@@ -27,7 +28,7 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
   };
 
   /** Reads and checks a create/update body; `self` is the frontend being updated. */
-  const parse = async (lb: Lb, body: FrontendBody, self: string | null): Promise<Omit<Frontend, 'id' | 'createdAt' | 'updatedAt'>> => {
+  const parse = async (principal: Principal, lb: Lb, body: FrontendBody, self: string | null): Promise<Omit<Frontend, 'id' | 'createdAt' | 'updatedAt'>> => {
     const p = new Problems();
     if (!isPort(body.inbound_port)) p.add('inbound_port', 'constraint', 'must be a port between 1 and 65535');
     if (!isUuid(body.backend_id)) p.add('backend_id', 'format', 'must be a UUID');
@@ -43,7 +44,9 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     p.throwIfAny();
     const backend = await ctx.store.getBackend(body.backend_id);
     if (!backend || backend.lbId !== lb.id) {
-      if (!backend) throw notFound('backend', body.backend_id);
+      // A backend of an LB the key cannot see is answered like one that does not exist.
+      const owner = backend ? await ctx.store.getLb(backend.lbId) : null;
+      if (!owner || !canSee(principal, owner.projectId)) throw notFound('backend', body.backend_id);
       p.add('backend_id', 'constraint', 'the backend belongs to another load balancer');
     }
     if (!self && await ctx.store.countFrontends(lb.id) >= LIMITS.frontendsPerLb) {
@@ -79,7 +82,7 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.post<{ Params: typeof LbParams.static; Body: FrontendBody }>('/lbs/:lb_id/frontends', { schema: { body: FrontendBody } }, async (req) => {
     const lb = await loadLbForChange(ctx, req.principal, req.params.zone, req.params.lb_id);
-    const f: Frontend = { id: randomUUID(), ...(await parse(lb, req.body, null)), createdAt: now(), updatedAt: now() };
+    const f: Frontend = { id: randomUUID(), ...(await parse(req.principal, lb, req.body, null)), createdAt: now(), updatedAt: now() };
     await save(f, (x) => ctx.store.createFrontend(x));
     return json(f, lb);
   });
@@ -92,7 +95,7 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.put<{ Params: FrontendParams; Body: FrontendBody }>('/frontends/:frontend_id', { schema: { body: FrontendBody } }, async (req) => {
     const { frontend } = await loadFrontend(ctx, req.principal, req.params.zone, req.params.frontend_id);
     const lb = await loadLbForChange(ctx, req.principal, req.params.zone, frontend.lbId);
-    const next: Frontend = { ...frontend, ...(await parse(lb, req.body, frontend.id)), updatedAt: now() };
+    const next: Frontend = { ...frontend, ...(await parse(req.principal, lb, req.body, frontend.id)), updatedAt: now() };
     await save(next, (x) => ctx.store.updateFrontend(x));
     return json(next, lb);
   });

@@ -6,10 +6,10 @@ import { defaultReverse, type Ip } from '../domain/ips.js';
 import { regionOfZone } from '../domain/lbs.js';
 import { isHostname, isUuid } from '../domain/validation.js';
 import { Problems } from '../wire/common.js';
-import { notFound, outOfStock, resourceStillInUse } from '../wire/errors.js';
+import { notFound, outOfStock, permissionsDenied, resourceStillInUse } from '../wire/errors.js';
 import { IpCreateBody, IpUpdateBody, ipToWire } from '../wire/ips.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
-import { canSee, loadLb, now, type ApiContext } from './context.js';
+import { canSee, defaultProjectOf, loadLb, now, type ApiContext } from './context.js';
 import type { Principal } from './auth.js';
 import { readListPage, Tags, toList, type ZoneParams } from './routing.js';
 import { StringEnum } from '../wire/schema.js';
@@ -51,9 +51,10 @@ export function ipRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const b = req.body;
     const zone = req.params.zone;
     const p = new Problems();
-    const projectId = b.project_id ?? b.organization_id ?? ctx.defaultProjectId;
+    const projectId = b.project_id ?? b.organization_id ?? defaultProjectOf(ctx, req.principal);
     if (!isUuid(projectId)) p.add(b.project_id ? 'project_id' : 'organization_id', 'format', 'must be a UUID');
-    if (!canSee(req.principal, projectId)) p.add('project_id', 'constraint', 'this key cannot create objects in that project');
+    // A project key creates only in its own project (docs/security.md: 403 here, 404 for others' objects).
+    else if (!canSee(req.principal, projectId)) throw permissionsDenied('write', 'ip');
     if (b.reverse) checkReverse(p, b.reverse);
     const tags = p.tags('tags', b.tags);
     p.throwIfAny();

@@ -6,10 +6,10 @@ import { DEFAULT_LB_TYPE, LB_TYPES, SSL_COMPATIBILITY_LEVELS, regionOfZone, type
 import { defaultReverse, type Ip } from '../domain/ips.js';
 import { LIMITS, isUuid } from '../domain/validation.js';
 import { Problems } from '../wire/common.js';
-import { invalidArgument, notFound, outOfStock } from '../wire/errors.js';
+import { invalidArgument, notFound, outOfStock, permissionsDenied } from '../wire/errors.js';
 import { LbCreateBody, LbDeleteQuery, LbUpdateBody, lbTypeToWire } from '../wire/lbs.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
-import { canSee, lbJson, loadLb, now, type ApiContext } from './context.js';
+import { canSee, defaultProjectOf, lbJson, loadLb, now, type ApiContext } from './context.js';
 import { Ids, readListPage, Tags, toList, type ZoneParams } from './routing.js';
 
 const LbParams = Type.Object({ zone: Type.String(), lb_id: Type.String() });
@@ -39,9 +39,10 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const b = req.body;
     const zone = req.params.zone;
     const p = new Problems();
-    const projectId = b.project_id ?? b.organization_id ?? ctx.defaultProjectId;
+    const projectId = b.project_id ?? b.organization_id ?? defaultProjectOf(ctx, req.principal);
     if (!isUuid(projectId)) p.add(b.project_id ? 'project_id' : 'organization_id', 'format', 'must be a UUID');
-    if (!canSee(req.principal, projectId)) p.add('project_id', 'constraint', 'this key cannot create objects in that project');
+    // A project key creates only in its own project (docs/security.md: 403 here, 404 for others' objects).
+    else if (!canSee(req.principal, projectId)) throw permissionsDenied('write', 'lb');
     const type = (b.type || DEFAULT_LB_TYPE).toLowerCase();
     if (!LB_TYPES.some((t) => t.name.toLowerCase() === type)) p.add('type', 'constraint', `must be one of: ${LB_TYPES.map((t) => t.name).join(', ')}`);
     const lb: Lb = {

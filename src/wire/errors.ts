@@ -22,6 +22,11 @@ export function invalidArgument(argument: string, reason: ArgumentReason, help: 
   return invalidArguments([{ argument_name: argument, reason, help_message: help }]);
 }
 
+/** A key acting on a project it has no rights in. The TS SDK reads `details[].action` and `details[].resource`. */
+export function permissionsDenied(action: 'read' | 'write', resource: string): ApiError {
+  return new ApiError(403, { type: 'permissions_denied', message: 'insufficient permissions', details: [{ action, resource }] });
+}
+
 /** The real LB API says e.g. "backend not Found"; the standard fields let the SDKs raise ResourceNotFoundError. */
 const NOT_FOUND_MESSAGES: Record<string, string> = {
   lb: 'lbs not Found',

@@ -23,7 +23,8 @@ export interface FulcrumOptions {
   ipPool?: string;
   zones?: string[];
   dataplane?: 'haproxy' | 'none';
-  env?: Record<string, string>;
+  /** Extra environment; a key set to undefined is removed (e.g. FULCRUM_RATE_LIMIT, to run with the default). */
+  env?: Record<string, string | undefined>;
 }
 
 export class Fulcrum {
@@ -58,7 +59,9 @@ export class Fulcrum {
       '--dataplane', this.opts.dataplane ?? 'haproxy', '--log-level', 'warn'];
     for (const z of this.opts.zones ?? []) args.push('--zone', z);
     this.child = spawn(process.execPath, args, {
-      env: { ...process.env, FULCRUM_SECRET_KEY: this.opts.secretKey === null ? undefined : this.key, ...this.opts.env },
+      // The suites send bursts far above the default per-key rate limit (100/s): they raise it; test/security tests it.
+      env: { ...process.env, FULCRUM_SECRET_KEY: this.opts.secretKey === null ? undefined : this.key, FULCRUM_RATE_LIMIT: '100000',
+        ...this.opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (d) => { this.output += d; });
