@@ -21,6 +21,14 @@ export type DeathListener = (lbId: string, reason: string) => void;
 /** How far apart two reported change times of a server in the same state may be and still be the same change. */
 const SAME_CHANGE_MS = 1000;
 
+/** A server's state and change time as reported, the change time as read, and when. */
+interface Reported {
+  state: ServerState;
+  at: number;
+  raw: number;
+  seenAt: number;
+}
+
 /** Bound of one stats read on the worker's admin socket. */
 const ADMIN_READ_TIMEOUT_MS = 2000;
 
@@ -57,8 +65,10 @@ export class HaproxyDataPlane implements DataPlanePort {
   private readonly reportedDead = new Set<string>();
   private readonly listeners: DeathListener[] = [];
   private timer: NodeJS.Timeout | null = null;
-  /** Per LB, per `<backend id> <ip>`: the state and change time reported last (see steady()). */
-  private readonly reported = new Map<string, Map<string, { state: ServerState; at: number }>>();
+  /** Per LB, per `<backend id> <ip>`: what was read and reported last (see steady()). */
+  private readonly reported = new Map<string, Map<string, Reported>>();
+  /** Per LB: when its last apply started and ended, Infinity while it runs (a reload shifts change times, see steady()). */
+  private readonly applies = new Map<string, { start: number; end: number }>();
 
   constructor(private readonly opts: DataPlaneOptions) {}
 
@@ -73,7 +83,11 @@ export class HaproxyDataPlane implements DataPlanePort {
   }
 
   async apply(snapshot: LbSnapshot): Promise<ApplyResult> {
-    const result = await this.instance(snapshot.lb.id).apply(snapshot);
+    const start = Date.now();
+    this.applies.set(snapshot.lb.id, { start, end: Infinity }); // in progress
+    const result = await this.instance(snapshot.lb.id).apply(snapshot).finally(() => {
+      this.applies.set(snapshot.lb.id, { start, end: Date.now() });
+    });
     if (result.ok) this.reportedDead.delete(snapshot.lb.id);
     return result;
   }
@@ -83,6 +97,7 @@ export class HaproxyDataPlane implements DataPlanePort {
     await this.instance(lbId).stop({ removeFiles: true });
     this.instances.delete(lbId);
     this.reported.delete(lbId);
+    this.applies.delete(lbId);
     this.reportedDead.delete(lbId);
   }
 
@@ -116,24 +131,37 @@ export class HaproxyDataPlane implements DataPlanePort {
   }
 
   /**
-   * Keeps server_state_changed_at steady between transitions. HAProxy answers whole seconds since the last change, on
-   * its own clock, which drifts from the wall clock by a fraction of a second on a busy machine (it takes a stall of
-   * its event loop for a time jump and absorbs it). Turned into a date, one change then reads one second apart from
-   * one read to the next. A change time within a second of the one reported before, in the same state, is the same
-   * change: the earlier report stands. A real transition changes the state, or moves the time by more.
+   * Keeps server_state_changed_at steady between transitions. HAProxy answers whole seconds since the last change, and
+   * turned into a date a change can move without a transition, in two ways:
+   * - HAProxy's clock drifts from the wall clock by a fraction of a second on a busy machine (it takes a stall of its
+   *   event loop for a time jump and absorbs it): one change reads one second apart from one read to the next;
+   * - a reload carries the seconds since the change in the state file, and the new worker counts them from its own
+   *   start: the change moves later by the time the reload took (seconds on a loaded machine).
+   * So, in the same state, a change read within a second of the previous read, or later by at most the duration of an
+   * apply made since, is the same change: the earlier report stands. A real transition changes the state, or moves
+   * the time by more.
    */
   private steady(lbId: string, stats: ServerStats[]): ServerStats[] {
     const before = this.reported.get(lbId);
-    const now = new Map<string, { state: ServerState; at: number }>();
+    const apply = this.applies.get(lbId);
+    const now = Date.now();
+    const next = new Map<string, Reported>();
     const out = stats.map((s) => {
       const key = `${s.backendId} ${s.ip}`;
       const prev = before?.get(key);
-      const read = s.changedAt.getTime();
-      const at = prev && prev.state === s.serverState && Math.abs(prev.at - read) <= SAME_CHANGE_MS ? prev.at : read;
-      now.set(key, { state: s.serverState, at });
-      return at === read ? s : { ...s, changedAt: new Date(at) };
+      const raw = s.changedAt.getTime();
+      let at = raw;
+      if (prev && prev.state === s.serverState) {
+        const moved = raw - prev.raw;
+        const drift = Math.abs(moved) <= SAME_CHANGE_MS;
+        const reload = apply !== undefined && apply.end >= prev.seenAt && moved > 0
+          && moved <= Math.min(apply.end, now) - apply.start + SAME_CHANGE_MS;
+        if (drift || reload) at = prev.at;
+      }
+      next.set(key, { state: s.serverState, at, raw, seenAt: now });
+      return at === raw ? s : { ...s, changedAt: new Date(at) };
     });
-    this.reported.set(lbId, now);
+    this.reported.set(lbId, next);
     return out;
   }
 

@@ -87,6 +87,20 @@ test('server_state_changed_at stays put while HAProxy\'s drifting clock makes on
   assert.equal(await read('stopped', T + 8000), 7000);
   // Down and up again between two reads: the state is the same, but the time moved by more than a second.
   assert.equal(await read('stopped', T + 20_000), 20_000);
+  // A reload that took 2.5 s (as on a loaded machine): the new worker counts the seconds since the change from its
+  // own start, so the change reads 2.5 s later; reads during and after it still report the change once.
+  i.apply = async () => {
+    await new Promise((r) => setTimeout(r, 2500));
+    return { ok: true };
+  };
+  const applying = dp.apply(makeSnapshot(lbId, [], [], []));
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(await read('stopped', T + 22_000), 20_000, 'during the apply');
+  await applying;
+  assert.equal(await read('stopped', T + 22_000), 20_000, 'after it');
+  assert.equal(await read('stopped', T + 23_000), 20_000, 'and drifting');
+  // Without an apply in between, a jump of seconds is a change.
+  assert.equal(await read('stopped', T + 27_000), 27_000);
   // An LB's memory goes with it.
   await dp.remove(lbId).catch(() => undefined);
 });
