@@ -1,0 +1,202 @@
+// The contenders of the data-path comparison, all on loopback: nginx backends returning a fixed body, nginx as a
+// proxy, a hand-written minimal HAProxy config on the same HAProxy binary, and a Node.js proxy.
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { errText, start, tree } from './procs.js';
+import { sleep } from './util.js';
+
+/** dist/bench/ */
+export const BENCH_DIST = resolve(fileURLToPath(import.meta.url), '../..');
+export const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+export const BIG_BYTES = 64 * 1024;
+
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  /** The processes whose CPU counts for this contender (read when measuring: workers may be re-forked). */
+  pids(): number[];
+}
+
+const workDirs = new Set<string>();
+
+export function workDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  workDirs.add(d);
+  // nginx workers run as `nobody` when the harness runs as root: they must read the body files.
+  chmodSync(d, 0o755);
+  return d;
+}
+
+export function removeDir(d: string): void {
+  rmSync(d, { recursive: true, force: true });
+  workDirs.delete(d);
+}
+
+/** Removes every work dir still there (after an interruption). */
+export function removeWorkDirs(): void {
+  for (const d of [...workDirs]) removeDir(d);
+}
+
+/** Resolves once host:port accepts a connection (bounded). */
+export async function waitListening(host: string, port: number, what: string, child?: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = createConnection(port, host);
+      s.once('connect', () => { s.destroy(); r(true); });
+      s.once('error', () => r(false));
+    });
+    if (ok) return;
+    if (child && child.exitCode !== null) throw new Error(`${what} exited: ${errText(child)}`);
+    if (Date.now() > deadline) throw new Error(`${what} does not listen on ${host}:${port}${child ? `: ${errText(child)}` : ''}`);
+    await sleep(20);
+  }
+}
+
+function nginxHead(dir: string, modules: string[] = []): string {
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp, { recursive: true });
+  return [...modules.map((m) => `load_module ${m};`),
+    'daemon off;', 'worker_processes 1;', `pid ${dir}/nginx.pid;`, `error_log ${dir}/error.log warn;`,
+    'events { worker_connections 4096; }', ''].join('\n') + '\n';
+}
+
+const tempPaths = (dir: string) => ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+  .map((k) => `  ${k}_temp_path ${dir}/tmp/${k};`).join('\n');
+
+/**
+ * Every proxy runs in a session of its own, as Fulcrum's HAProxy does (it is started detached). With the kernel's
+ * autogroup scheduling a session is a scheduling group: a proxy left in the harness's session would share one group's
+ * CPU with wrk and the backends while Fulcrum's HAProxy had a group to itself, and the comparison would be unfair
+ * (measured on the 64 KiB TCP run: the same config served about 20 % more requests/s from the harness's session than
+ * from a session of its own).
+ */
+const PROXY = { detached: true } as const;
+
+async function runNginx(name: string, dir: string, conf: string, listens: [string, number][], proxy = false): Promise<Proc> {
+  const file = join(dir, 'nginx.conf');
+  writeFileSync(file, conf);
+  const child = start('nginx', ['-p', dir, '-c', file], proxy ? PROXY : {});
+  for (const [h, p] of listens) await waitListening(h, p, name, child);
+  return { name, child, pids: () => tree(child.pid!) };
+}
+
+/** The backends: one nginx (one worker) serving `ok\n` at / and 64 KiB at /big on each ip:port. */
+export async function startBackends(dir: string, ips: string[], port: number): Promise<Proc> {
+  const www = join(dir, 'www');
+  mkdirSync(www, { recursive: true });
+  chmodSync(www, 0o755);
+  writeFileSync(join(www, 'big'), Buffer.alloc(BIG_BYTES, 'x'), { mode: 0o644 });
+  const conf = `${nginxHead(dir)}http {
+  access_log off;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  sendfile on;
+  tcp_nopush on;
+${tempPaths(dir)}
+  server {
+${ips.map((ip) => `    listen ${ip}:${port};`).join('\n')}
+    root ${www};
+    location = / { return 200 "ok\\n"; }
+    location = /health { return 200 "ok\\n"; }
+    location = /big { default_type application/octet-stream; }
+  }
+}
+`;
+  return runNginx('nginx backends', dir, conf, ips.map((ip) => [ip, port]));
+}
+
+/** nginx as a reverse proxy (http, with upstream keep-alive) and as a TCP proxy (stream module) when installed. */
+export async function startNginxProxy(dir: string, targets: string[], httpPort: number, tcpPort: number | null): Promise<Proc> {
+  const stream = tcpPort !== null && existsSync(STREAM_MODULE);
+  const conf = `${nginxHead(dir, stream ? [STREAM_MODULE] : [])}http {
+  access_log off;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+${tempPaths(dir)}
+  upstream be {
+${targets.map((t) => `    server ${t};`).join('\n')}
+    keepalive 64;
+    keepalive_requests 10000000;
+  }
+  server {
+    listen 127.0.0.1:${httpPort};
+    location / {
+      proxy_pass http://be;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffer_size 16k;
+      proxy_buffers 8 16k;
+    }
+  }
+}
+${stream ? `stream {
+  upstream tbe {
+${targets.map((t) => `    server ${t};`).join('\n')}
+  }
+  server {
+    listen 127.0.0.1:${tcpPort};
+    proxy_pass tbe;
+  }
+}
+` : ''}`;
+  const listens: [string, number][] = [['127.0.0.1', httpPort]];
+  if (stream) listens.push(['127.0.0.1', tcpPort!]);
+  return runNginx('nginx proxy', dir, conf, listens, true);
+}
+
+/**
+ * The hand-written minimal HAProxy config someone would write for this job (shared spec §7): nbthread 1, no logging,
+ * round robin, HAProxy's defaults otherwise (http-reuse safe, keep-alive on both sides).
+ */
+export function handHaproxyConfig(targets: string[], httpPort: number, tcpPort: number): string {
+  const servers = targets.map((t, i) => `  server s${i + 1} ${t}`).join('\n');
+  return `global
+  nbthread 1
+  maxconn 4096
+
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+
+frontend fe_http
+  bind 127.0.0.1:${httpPort}
+  default_backend be_http
+
+backend be_http
+  balance roundrobin
+${servers}
+
+frontend fe_tcp
+  mode tcp
+  bind 127.0.0.1:${tcpPort}
+  default_backend be_tcp
+
+backend be_tcp
+  mode tcp
+  balance roundrobin
+${servers}
+`;
+}
+
+export async function startHandHaproxy(dir: string, config: string, httpPort: number, tcpPort: number): Promise<Proc> {
+  const file = join(dir, 'haproxy.cfg');
+  writeFileSync(file, config);
+  const child = start('haproxy', ['-f', file], PROXY);
+  await waitListening('127.0.0.1', httpPort, 'hand-written HAProxy', child);
+  await waitListening('127.0.0.1', tcpPort, 'hand-written HAProxy', child);
+  return { name: 'haproxy (hand-written)', child, pids: () => [child.pid!] };
+}
+
+/** The Node.js proxy (http-proxy for HTTP, a socket pipe for TCP): one process per mode. */
+export async function startNodeProxy(mode: 'http' | 'tcp', port: number, targets: string[]): Promise<Proc> {
+  const child = start(process.execPath, [join(BENCH_DIST, 'node-proxy.js'), mode, `127.0.0.1:${port}`, targets.join(',')], PROXY);
+  await waitListening('127.0.0.1', port, `node proxy (${mode})`, child);
+  return { name: `node proxy (${mode})`, child, pids: () => [child.pid!] };
+}
