@@ -1,7 +1,7 @@
-// A data plane that runs nothing: every change is applied at once and no traffic flows. It backs `--no-dataplane`
+// A data plane that runs nothing: every change is applied at once and no traffic flows. It backs `--dataplane none`
 // (an API-only emulator, e.g. for client tests on machines without HAProxy); stats report every server stopped/unknown.
 import type { LbSnapshot } from '../domain/snapshot.js';
-import type { ServerStat } from '../domain/stats.js';
+import { unknownServerStats, type ServerStat } from '../domain/stats.js';
 import type { ApplyResult, DataPlanePort } from './port.js';
 
 export class MemoryDataPlane implements DataPlanePort {
@@ -12,14 +12,7 @@ export class MemoryDataPlane implements DataPlanePort {
   async remove(): Promise<void> {}
 
   async stats(snap: LbSnapshot): Promise<ServerStat[]> {
-    return snap.backends.flatMap((b) => b.pool.map((ip) => ({
-      instanceId: snap.lb.instanceId,
-      backendId: b.id,
-      ip,
-      serverState: 'stopped' as const,
-      serverStateChangedAt: null,
-      lastHealthCheckStatus: 'unknown' as const,
-    })));
+    return unknownServerStats(snap);
   }
 
   onInstanceDown(): void {}

@@ -5,7 +5,7 @@
 // - LB lifecycle: to_create → creating → ready (or error); to_delete → instance removed → rows deleted (404).
 import type { Logger } from 'pino';
 import type { InstanceState } from '../domain/lbs.js';
-import type { ServerStat } from '../domain/stats.js';
+import { unknownServerStats, type ServerStat } from '../domain/stats.js';
 import type { Store } from '../store/store.js';
 import type { DataPlanePort } from './port.js';
 
@@ -39,9 +39,10 @@ export class Reconciler {
     return this.entry(lbId).state;
   }
 
+  /** Live statistics; while the LB's HAProxy does not run, every pool server reads stopped/unknown. */
   async stats(lbId: string): Promise<ServerStat[] | null> {
     const snap = await this.store.snapshot(lbId);
-    return snap ? this.dataPlane.stats(snap) : null;
+    return snap ? (await this.dataPlane.stats(snap)) ?? unknownServerStats(snap) : null;
   }
 
   /** Resolves once everything scheduled so far for the LB has been applied (used by tests and shutdown). */
