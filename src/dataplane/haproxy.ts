@@ -52,6 +52,8 @@ export class HaproxyError extends Error {}
  * small config), and a refused connection costs about a millisecond, so polling often shortens every reload.
  */
 const RELOAD_POLL_MS = 5;
+/** Bound of what `haproxy -c` may print (stdout and stderr each). */
+const VALIDATE_OUTPUT_BYTES = 64 << 20;
 /** Bound of one `show proc` while waiting for a master that may be re-executing. */
 const PROBE_TIMEOUT_MS = 250;
 /** Bound on waiting for the local peer resync before a reload (see awaitPeerResync). */
@@ -115,7 +117,9 @@ export class HaproxyProcess {
     await writeFile(file, configText, { mode: 0o600 });
     try {
       return await new Promise((resolve) => {
-        execFile(this.bin, ['-c', '-f', file], { timeout: 30_000 }, (err, stdout, stderr) => {
+        // HAProxy prints a warning per server whose state the state file changes ("is DOWN, changed from
+        // server-state"): at the API's limits (30,000 servers) that is megabytes, beyond execFile's default 1 MiB.
+        execFile(this.bin, ['-c', '-f', file], { timeout: 30_000, maxBuffer: VALIDATE_OUTPUT_BYTES }, (err, stdout, stderr) => {
           const out = `${stdout}${stderr}`;
           if (!err && !/\[ALERT\]/.test(out)) return resolve(null);
           resolve(alerts(out) || out.trim() || (err ? err.message : 'haproxy -c failed'));
