@@ -1,10 +1,12 @@
 // Section 1, the data path: wrk through every contender, HTTP and TCP, a small body and 64 KiB, interleaved rounds.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort } from '../test/helpers/ports.js';
 import type { Api } from './lib/fulcrum.js';
 import {
   handHaproxyConfig, removeDir, startBackends, startHandHaproxy, startNginxProxy, startNodeProxy, workDir, type Proc,
 } from './lib/lab.js';
-import { CLK_TCK, haproxyPidsUnder, memorySum, stop, sumTicks, type Memory } from './lib/procs.js';
+import { CLK_TCK, haproxyPidsUnder, memorySum, stop, sumTicks, tree, type Memory } from './lib/procs.js';
 import { log, median, round } from './lib/util.js';
 import { wrk, wrkArgs, type WrkOptions } from './lib/wrk.js';
 
@@ -20,6 +22,8 @@ export interface DataPathOptions {
   connections: number;
   threads: number;
   workloads: readonly Workload[];
+  /** Rounds of the config-parity check (Fulcrum's own haproxy.cfg started by hand vs the hand-written one). */
+  parityRounds: number;
 }
 
 export interface Run {
@@ -56,10 +60,18 @@ export interface DataPathResult {
   runs: Run[];
   /** Medians over rounds, per workload and contender (null when the contender could not run the workload). */
   cells: Record<string, Record<string, Cell | null>>;
-  /** Fulcrum's median req/s over each other contender's, and the median of per-round Fulcrum/HAProxy ratios. */
+  /** Fulcrum's median req/s over each other contender's (vs_X), and the median of the per-round ratios (vs_X_paired). */
   ratios: Record<string, Record<string, number | null>>;
   memory: Record<string, Memory>;
+  /**
+   * The config Fulcrum wrote for the LB, started by hand the way the hand-written one is (binds moved to 127.0.0.1,
+   * runtime files to a temp dir), interleaved with the hand-written config: the config alone, without the process
+   * setup and address around it. Medians per workload.
+   */
+  parity: Record<string, { fulcrumConfig: ParityCell; handConfig: ParityCell }>;
 }
+
+interface ParityCell { rps: number; proxyUsPerReq: number }
 
 const usPerReq = (ticks: number, requests: number): number => round((ticks / CLK_TCK) * 1e6 / Math.max(1, requests), 1);
 
@@ -166,14 +178,19 @@ export async function dataPath(api: Api, o: DataPathOptions): Promise<DataPathRe
         const other = cells[w][c];
         ratios[w][`vs_${c}`] = f && other ? round(f.rps / other.rps, 3) : null;
       }
-      const paired: number[] = [];
-      for (let r = 1; r <= o.rounds; r++) {
-        const a = runs.find((x) => x.workload === w && x.contender === 'fulcrum' && x.round === r);
-        const b = runs.find((x) => x.workload === w && x.contender === 'haproxy' && x.round === r);
-        if (a && b) paired.push(a.rps / b.rps);
+      // Per round, the contenders ran back to back: the median of the per-round ratios cancels the drift between rounds.
+      for (const c of CONTENDERS) {
+        if (c === 'fulcrum') continue;
+        const paired: number[] = [];
+        for (let r = 1; r <= o.rounds; r++) {
+          const a = runs.find((x) => x.workload === w && x.contender === 'fulcrum' && x.round === r);
+          const b = runs.find((x) => x.workload === w && x.contender === c && x.round === r);
+          if (a && b) paired.push(a.rps / b.rps);
+        }
+        ratios[w][`vs_${c}_paired`] = paired.length ? round(median(paired), 3) : null;
       }
-      ratios[w].vs_haproxy_paired = paired.length ? round(median(paired), 3) : null;
     }
+    const parity = await configParity(api.lbDir(lb.id), lb.ip, { http: fHttp, tcp: fTcp }, hand, hp, o, own);
     const memory: Record<string, Memory> = {
       'fulcrum LB HAProxy (master + worker)': memorySum(fulcrumPids()),
       'hand-written HAProxy': memorySum(hand.pids()),
@@ -182,9 +199,51 @@ export async function dataPath(api: Api, o: DataPathOptions): Promise<DataPathRe
     };
     await api.call('DELETE', `/lbs/${lb.id}?release_ip=true`);
     await api.f.waitGone('fr-par-1', lb.id);
-    return { options: o, backend: 'nginx, 1 worker, 2 listen addresses', commands, handConfig, runs, cells, ratios, memory };
+    return { options: o, backend: 'nginx, 1 worker, 2 listen addresses', commands, handConfig, runs, cells, ratios, memory, parity };
   } finally {
     for (const p of procs) await stop(p.child);
     for (const d of dirs) removeDir(d);
+  }
+}
+
+/** See DataPathResult.parity. `hand` is the running hand-written HAProxy, on `handPorts`. */
+async function configParity(lbDir: string, lbIp: string, lbPorts: { http: number; tcp: number }, hand: Proc,
+  handPorts: { http: number; tcp: number }, o: DataPathOptions, own: (d: string) => string): Promise<DataPathResult['parity']> {
+  if (o.parityRounds <= 0) return {};
+  const dir = own(workDir('bench-parity-'));
+  const ports = { http: await freePort(), tcp: await freePort() };
+  writeFileSync(join(dir, 'server-state'), '1\n');
+  const config = readFileSync(join(lbDir, 'haproxy.cfg'), 'utf8').split(lbDir).join(dir)
+    .split(`bind ${lbIp}:${lbPorts.http}\n`).join(`bind 127.0.0.1:${ports.http}\n`)
+    .split(`bind ${lbIp}:${lbPorts.tcp}\n`).join(`bind 127.0.0.1:${ports.tcp}\n`);
+  const mine = await startHandHaproxy(dir, config, ports.http, ports.tcp);
+  try {
+    const samples: Record<string, { f: ParityCell[]; h: ParityCell[] }> = {};
+    for (let r = 0; r < o.parityRounds; r++) {
+      for (const w of ['http-small', 'tcp-64k'] as const) {
+        const path = w.endsWith('64k') ? '/big' : '/';
+        const tcp = w.startsWith('tcp');
+        // Fulcrum's config runs master-worker: its CPU is the master's and the worker's.
+        const pairs: [() => number[], number, 'f' | 'h'][] = [[() => tree(mine.child.pid!), tcp ? ports.tcp : ports.http, 'f'],
+          [hand.pids, tcp ? handPorts.tcp : handPorts.http, 'h']];
+        if (r % 2 === 1) pairs.reverse();
+        for (const [pids, port, k] of pairs) {
+          const ps = pids();
+          const t0 = sumTicks(ps);
+          const res = await wrk(`http://127.0.0.1:${port}${path}`, { threads: o.threads, connections: o.connections, seconds: o.seconds });
+          ((samples[w] ??= { f: [], h: [] })[k]).push({ rps: round(res.rps, 0), proxyUsPerReq: usPerReq(sumTicks(ps) - t0, res.requests) });
+        }
+      }
+    }
+    const med = (xs: ParityCell[]): ParityCell => ({ rps: median(xs.map((x) => x.rps)), proxyUsPerReq: median(xs.map((x) => x.proxyUsPerReq)) });
+    const out: DataPathResult['parity'] = {};
+    for (const [w, v] of Object.entries(samples)) {
+      out[w] = { fulcrumConfig: med(v.f), handConfig: med(v.h) };
+      log(`data path parity ${w}: Fulcrum's config ${out[w].fulcrumConfig.rps} req/s ${out[w].fulcrumConfig.proxyUsPerReq} µs/req, `
+        + `hand-written ${out[w].handConfig.rps} req/s ${out[w].handConfig.proxyUsPerReq} µs/req`);
+    }
+    return out;
+  } finally {
+    await stop(mine.child);
   }
 }

@@ -29,14 +29,14 @@ interface Profile {
 }
 
 const FULL: Profile = {
-  datapath: { seconds: 3, rounds: 3, warmupSeconds: 1, connections: 50, threads: 1, workloads: WORKLOADS },
+  datapath: { seconds: 3, rounds: 3, warmupSeconds: 1, connections: 50, threads: 1, workloads: WORKLOADS, parityRounds: 4 },
   changes: { each: 100, mixed: 1000, reloadEach: 100, phaseSeconds: 150, mixedSeconds: 360 },
   control: { seconds: 5, rate: 1000, connections: 10, creates: 200 },
   scale: { backends: 300, frontends: 300, serversPerBackend: 100, lbs: 100, renderRepeats: 5, apiSeconds: 3 },
 };
 
 const QUICK: Profile = {
-  datapath: { seconds: 1, rounds: 1, warmupSeconds: 0, connections: 50, threads: 1, workloads: WORKLOADS },
+  datapath: { seconds: 1, rounds: 1, warmupSeconds: 0, connections: 50, threads: 1, workloads: WORKLOADS, parityRounds: 1 },
   changes: { each: 6, mixed: 30, reloadEach: 6, phaseSeconds: 30, mixedSeconds: 30 },
   control: { seconds: 1, rate: 1000, connections: 10, creates: 30 },
   scale: { backends: 10, frontends: 10, serversPerBackend: 100, lbs: 5, renderRepeats: 2, apiSeconds: 1 },
@@ -63,6 +63,24 @@ function execNginxVersion(): string {
 
 const loads = () => loadavg().map((x) => Number(x.toFixed(2)));
 
+/**
+ * An LB at the API's limits needs about 25,000 file descriptors (2 × maxconn, one per server for its checks, the
+ * listeners: shared spec pitfall 20), and HAProxy refuses to start below that. The harness raises its own limit,
+ * which `fulcrum serve` and HAProxy inherit, when it may (root); the limit in force is recorded with the machine.
+ */
+function raiseFileLimit(): string {
+  try {
+    execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${NOFILE}:${NOFILE}`], { stdio: 'ignore' });
+  } catch { /* not allowed: the scale section reports what HAProxy says */ }
+  try {
+    return execFileSync('prlimit', ['--pid', String(process.pid), '--nofile', '--output', 'SOFT,HARD', '--noheadings'], { encoding: 'utf8' })
+      .trim().replace(/\s+/g, ' / ');
+  } catch {
+    return 'unknown';
+  }
+}
+const NOFILE = 65_536;
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
@@ -82,8 +100,9 @@ async function main(): Promise<void> {
     return;
   }
   const started = Date.now();
+  const fileLimit = raiseFileLimit();
   const results: Record<string, unknown> = {
-    mode: quick ? 'quick' : 'full', startedAt: new Date().toISOString(), machine: machine(), loadBefore: loads(),
+    mode: quick ? 'quick' : 'full', startedAt: new Date().toISOString(), machine: { ...machine(), fileLimit }, loadBefore: loads(),
     command: `npm run bench${quick ? ' -- --quick' : ''}`, profile,
   };
   // A hard bound on the whole run: whatever hangs, the harness ends and cleans up.

@@ -1,10 +1,10 @@
 // Section 4, scale: one LB at the API's per-LB limits (300 backends, 300 frontends, 100 servers per backend): render,
 // validate and apply times and API latency at that size; then many small LBs on one node: start time and memory.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderConfig } from '../src/dataplane/render.js';
+import { DEFAULT_MAXCONN, renderConfig } from '../src/dataplane/render.js';
 import { assignServerIds } from '../src/dataplane/server-ids.js';
 import { makeBackend, makeFrontend, makeHealthCheck, makeSnapshot } from '../test/fixtures/snapshots.js';
 import { freePort } from '../test/helpers/ports.js';
@@ -27,6 +27,10 @@ export interface ScaleOptions {
 export interface ScaleResult {
   big: {
     size: string;
+    /** The size of the pure render and `haproxy -c` measurements (the full size asked for). */
+    renderedSize: string;
+    /** Why the size is below the one asked for (file descriptors), or null. */
+    fdNote: string | null;
     configLines: number;
     configBytes: number;
     /** ms, pure renderConfig of the snapshot (median of repeats). */
@@ -85,13 +89,34 @@ async function listStatuses(api: Api): Promise<Map<string, boolean>> {
   return out;
 }
 
+/** The open-files limit this process (and so `fulcrum serve` and HAProxy) has. */
+function fileLimit(): number {
+  const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return m ? Number(m[1]) : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * File descriptors HAProxy asks for, as measured on 2.6 (it refuses to start when it cannot get them): 2 per
+ * connection of the global maxconn, one per server (its check), one per listener, and about 25 more.
+ */
+export const haproxyFds = (servers: number, listeners: number): number => 2 * DEFAULT_MAXCONN + servers + listeners + 25;
+
 async function big(api: Api, o: ScaleOptions): Promise<ScaleResult['big']> {
-  const serverIps = Array.from({ length: o.serversPerBackend }, (_, i) => `127.245.${Math.floor(i / 250)}.${(i % 250) + 1}`);
-  // The pure part: render and `haproxy -c` of a snapshot of the same size.
+  const wanted = o.serversPerBackend;
+  const limit = fileLimit();
+  let perBackend = wanted;
+  while (perBackend > 1 && haproxyFds(o.backends * perBackend, o.frontends) > limit) perBackend--;
+  const fdNote = perBackend === wanted ? null
+    : `${o.backends} × ${wanted} servers and ${o.frontends} frontends need ${haproxyFds(o.backends * wanted, o.frontends)} file descriptors; `
+      + `this machine allows ${limit} (hard limit, not raisable here), so HAProxy would refuse to start: measured at ${perBackend} servers per backend`;
+  if (fdNote) log(`scale: ${fdNote}`);
+  const ipsOf = (n: number) => Array.from({ length: n }, (_, i) => `127.245.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+  const serverIps = ipsOf(perBackend);
+  // The pure part, at the full size asked for: render and `haproxy -c` (which needs no file descriptors per server).
   const hc = makeHealthCheck({ checkDelayMs: 60_000, checkTimeoutMs: 1000, transientCheckDelayMs: 1000 });
   const snap = makeSnapshot('scale', ['127.244.255.1'],
     Array.from({ length: o.frontends }, (_, i) => makeFrontend(`f${i}`, 'scale', `b${i % o.backends}`, 20_000 + i)),
-    Array.from({ length: o.backends }, (_, i) => makeBackend(`b${i}`, 'scale', { forwardPort: 9, pool: serverIps, healthCheck: hc })));
+    Array.from({ length: o.backends }, (_, i) => makeBackend(`b${i}`, 'scale', { forwardPort: 9, pool: ipsOf(wanted), healthCheck: hc })));
   const tmp = mkdtempSync(join(tmpdir(), 'bench-scale-'));
   let config = '';
   const renders: number[] = [];
@@ -157,13 +182,15 @@ async function big(api: Api, o: ScaleOptions): Promise<ScaleResult['big']> {
     }
   }
   const memoryOf = {
-    [`HAProxy of the ${o.backends}×${o.serversPerBackend} LB (master + worker)`]: memorySum(haproxyPidsUnder(api.lbDir(lb.id))),
+    [`HAProxy of the ${o.backends}×${perBackend} LB (master + worker)`]: memorySum(haproxyPidsUnder(api.lbDir(lb.id))),
     'fulcrum serve (with that LB)': memory(api.pid),
   };
   await api.call('DELETE', `/lbs/${lb.id}?release_ip=true`);
   await api.f.waitGone(ZONE, lb.id);
   return {
-    size: `${o.backends} backends × ${o.serversPerBackend} servers (${o.backends * o.serversPerBackend} servers), ${o.frontends} frontends, tcp checks every 60 s`,
+    size: `${o.backends} backends × ${perBackend} servers (${o.backends * perBackend} servers), ${o.frontends} frontends, tcp checks every 60 s`,
+    renderedSize: `${o.backends} backends × ${wanted} servers, ${o.frontends} frontends`,
+    fdNote,
     configLines: config.split('\n').length, configBytes: config.length, renderMs: median(renders), validateMs,
     buildSeconds: round((built - t0) / 1000, 1), firstApplyMs, reloadReadyMs, poolReadyMs, api: apiRuns, memory: memoryOf,
   };

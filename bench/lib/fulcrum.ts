@@ -90,7 +90,12 @@ export class Api {
       const lb = (await this.call('GET', `/lbs/${lbId}`)).json;
       const inst: { status: string }[] = lb.instances;
       if (lb.status === 'ready' && inst.length > 0 && inst.every((i) => i.status === 'ready')) return performance.now();
-      if (lb.status === 'error' || inst.some((i) => i.status === 'error')) throw new Error(`LB ${lbId} in error: ${JSON.stringify(lb.instances)}`);
+      if (lb.status === 'error' || inst.some((i) => i.status === 'error')) {
+        // The reason is in the control plane's log (the wire shape has no field for it).
+        const out = this.f.output;
+        const at = out.lastIndexOf('"reason":"');
+        throw new Error(`LB ${lbId} in error; fulcrum serve said: ${at >= 0 ? out.slice(at, at + 600) : out.slice(-600)}`);
+      }
       if (performance.now() > deadline) throw new Error(`LB ${lbId} not ready after ${timeoutMs} ms: ${lb.status}`);
       await sleep(everyMs);
     }
