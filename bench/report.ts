@@ -145,6 +145,7 @@ function blocks(r: Any): Record<string, string> {
     ]);
     b.scale_api = table(['request at that size', 'req/s achieved', 'p50 ms', 'p99 ms', 'serve CPU µs/req'],
       Object.values(g.api as Record<string, Any>).map((v) => [v.label, num(v.result.rps), num(v.result.p50), num(v.result.p99), num(v.result.serveUsPerReq)]));
+    b.fd_note = g.fdNote ? `${g.fdNote}.` : 'Every size asked for fit this machine\'s file-descriptor limit.';
     const n = s.many;
     b.scale_many = table(['what', 'measured'], [
       ['LBs (1 frontend, 1 backend × 2 servers, tcp checks every 3 s)', String(n.lbs)],
