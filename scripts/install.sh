@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Fulcrum needs on Debian 12: HAProxy; with --test, also the servers the test suite starts itself
-# (MariaDB, PostgreSQL, OpenLDAP, Redis, openssl for self-signed certificates); with --bench, also what the benchmarks
+# (MariaDB, PostgreSQL, OpenLDAP, Redis, openssl for test certificates, Pebble as the ACME server); with --bench, also what the benchmarks
 # compare against (nginx with its stream module for TCP, wrk). Then the npm dependencies (which also builds the TypeScript).
 # Safe to run again: it installs only what is missing. The tests never use the system services these packages bring.
 set -euo pipefail

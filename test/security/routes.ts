@@ -2,7 +2,7 @@
 // cover every one. routes.test.ts checks this list against the routes the Fastify app really registers: a new route
 // fails that test until it is added here (and so fuzzed and access-checked).
 
-export type IdKind = 'lb_id' | 'backend_id' | 'frontend_id' | 'ip_id';
+export type IdKind = 'lb_id' | 'backend_id' | 'frontend_id' | 'ip_id' | 'certificate_id';
 
 /** The objects the suites create before fuzzing; valid bodies refer to them. */
 export interface Fixture {
@@ -12,6 +12,9 @@ export interface Fixture {
   frontendId: string;
   /** A flexible IP attached to no LB. */
   ipId: string;
+  /** A certificate of the fixture LB (used by no frontend), and a valid custom chain (leaf, intermediate, key). */
+  certificateId: string;
+  certificateChain: string;
   /** Addresses for server pools (loopback, unused). */
   serverIps: string[];
   /** A port no frontend of the fixture LB uses. */
@@ -60,6 +63,14 @@ export function frontendBody(fx: Fixture): Record<string, unknown> {
   };
 }
 
+/**
+ * A custom certificate: its checks are what is fuzzed. (A Let's Encrypt request would start ACME orders in the background,
+ * whose writes the suites would read as changes made by refused requests.)
+ */
+export function certificateBody(fx: Fixture): Record<string, unknown> {
+  return { name: 'fuzz-certificate', custom_certificate: { certificate_chain: fx.certificateChain } };
+}
+
 export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/lbs', query: { ...PAGING, name: 'lb', project_id: '', tags: 'a' } },
   {
@@ -90,6 +101,11 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/frontends/:frontend_id' },
   { method: 'PUT', path: '/frontends/:frontend_id', body: frontendBody },
   { method: 'DELETE', path: '/frontends/:frontend_id' },
+  { method: 'GET', path: '/lbs/:lb_id/certificates', query: { ...PAGING, name: 'c' } },
+  { method: 'POST', path: '/lbs/:lb_id/certificates', body: certificateBody },
+  { method: 'GET', path: '/certificates/:certificate_id' },
+  { method: 'PUT', path: '/certificates/:certificate_id', body: () => ({ name: 'renamed-certificate' }) },
+  { method: 'DELETE', path: '/certificates/:certificate_id' },
   { method: 'GET', path: '/lbs/:lb_id/backend-stats', query: { page: '1', page_size: '20' } },
   { method: 'GET', path: '/lbs/:lb_id/stats' },
 ];
@@ -105,10 +121,19 @@ export function paramsOf(path: string): IdKind[] {
 
 /** The path with each :param replaced by the fixture object of that kind, or by `pick(kind)` when given. */
 export function fillPath(path: string, fx: Fixture, pick?: (kind: IdKind) => string, zone = 'fr-par-1'): string {
-  const real: Record<IdKind, string> = { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId };
+  const real = idsOf(fx);
   const filled = path.replace(/:([a-z_]+)/g, (_m, k: IdKind) => encodeURIComponent(pick ? pick(k) : real[k]));
   return `/lb/v1/zones/${zone}${filled}`;
 }
+
+/** The fixture object of each id kind. */
+export function idsOf(fx: Fixture): Record<IdKind, string> {
+  return { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId, certificate_id: fx.certificateId };
+}
+
+/** The route that reads one object of each id kind. */
+export const GET_ROUTE: Record<IdKind, string> = { lb_id: '/lbs/:lb_id', backend_id: '/backends/:backend_id',
+  frontend_id: '/frontends/:frontend_id', ip_id: '/ips/:ip_id', certificate_id: '/certificates/:certificate_id' };
 
 export function withQuery(path: string, query: Record<string, string | string[]> | undefined): string {
   if (!query || Object.keys(query).length === 0) return path;

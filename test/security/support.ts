@@ -17,6 +17,7 @@ import { buildApi } from '../../src/api/server.js';
 import { MemoryDataPlane } from '../../src/control/memory-dataplane.js';
 import { Reconciler } from '../../src/control/reconciler.js';
 import { CertificateFiles } from '../../src/store/certificate-files.js';
+import { Pki } from '../fixtures/pki.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { BIN, Fulcrum, ZONE, type FulcrumOptions } from '../helpers/fulcrum.js';
 
@@ -210,17 +211,34 @@ export async function waitReady(f: Fulcrum, lbId: string, key = f.key, timeoutMs
   }
 }
 
+let chain: Promise<string> | null = null;
+
+/** One certificate chain for every fixture of the process (made with openssl once). */
+function testChain(): Promise<string> {
+  chain ??= (async () => {
+    const pki = await Pki.create();
+    try {
+      return (await pki.leaf(['fixture.example.com'])).chain;
+    } finally {
+      pki.close();
+    }
+  })();
+  return chain;
+}
+
 /** An LB with a backend (cookie stickiness, HTTP check, two servers), a frontend on it, and a free flexible IP. */
 export async function createFixture(f: Fulcrum, projectId: string, key = f.key, inbound = 8001): Promise<import('./routes.js').Fixture> {
-  const { backendBody } = await import('./routes.js');
+  const { backendBody, certificateBody } = await import('./routes.js');
   const [a, b, c] = f.ipNet.split('.');
   const serverIps = [11, 12, 13, 14].map((n) => `${a}.${b}.${(Number(c) + 1) % 256}.${n}`);
   const lb = await ok(f, 'POST', '/lbs', { project_id: projectId, name: 'fixture', description: '', assign_flexible_ip: true }, key);
   await waitReady(f, lb.id, key);
-  const partial = { projectId, lbId: lb.id, backendId: '', frontendId: '', ipId: '', serverIps, freePort: inbound + 1 };
+  const partial = { projectId, lbId: lb.id, backendId: '', frontendId: '', ipId: '', certificateId: '', certificateChain: await testChain(),
+    serverIps, freePort: inbound + 1 };
   const be = await ok(f, 'POST', `/lbs/${lb.id}/backends`, backendBody(partial), key);
   const fe = await ok(f, 'POST', `/lbs/${lb.id}/frontends`, { name: 'fixture', inbound_port: inbound, backend_id: be.id }, key);
   const ip = await ok(f, 'POST', '/ips', { project_id: projectId }, key);
+  const cert = await ok(f, 'POST', `/lbs/${lb.id}/certificates`, certificateBody(partial), key);
   await waitReady(f, lb.id, key);
-  return { ...partial, backendId: be.id, frontendId: fe.id, ipId: ip.id };
+  return { ...partial, backendId: be.id, frontendId: fe.id, ipId: ip.id, certificateId: cert.id };
 }
