@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Backend } from '../../src/domain/backends.js';
+import type { Certificate } from '../../src/domain/certificates.js';
 import type { Frontend } from '../../src/domain/frontends.js';
 import type { Ip } from '../../src/domain/ips.js';
 import { hashSecretKey, newAccessKey, type ApiKey } from '../../src/domain/keys.js';
@@ -499,6 +500,44 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const p2 = await store.listFrontends({ lbId: a.id }, page({ page: 2, pageSize: 2 }));
         assert.deepEqual(p2.items.map((x) => x.name), ['http']);
         assert.equal(p2.total, 3);
+      });
+    });
+
+    describe('certificates', () => {
+      const certificate = (lbId: string, over: Partial<Certificate> = {}): Certificate => ({
+        id: randomUUID(), lbId, name: 'cert', type: 'custom', commonName: 'a.example.com', subjectAlternativeName: [],
+        fingerprint: '', notValidBefore: null, notValidAfter: null, status: 'ready', statusDetails: null, pemSha256: 'h1',
+        orderActive: false, nextOrderAt: null, createdAt: at(), updatedAt: at(), ...over,
+      });
+
+      test('create, get, list, delete change no running config; an update bumps only for the PEM or the ACME order', async () => {
+        const a = await storedLb();
+        const c = certificate(a.id, { name: 'zz-one' });
+        assert.deepEqual(await notified(() => store.createCertificate(c)), []);
+        assert.deepEqual(await store.getCertificate(c.id), c);
+        assert.equal(await store.getCertificate(randomUUID()), null);
+        await store.createCertificate(certificate(a.id, { name: 'other' }));
+        assert.deepEqual((await store.listCertificates({ lbId: a.id, name: 'zz' }, page())).items, [c]);
+        assert.equal((await store.allCertificates()).length, 2);
+        assert.deepEqual(await notified(() => store.updateCertificate({ ...c, name: 'renamed' })), []);
+        await bumpsOnce(a.id, () => store.updateCertificate({ ...c, name: 'renamed', pemSha256: 'h2' }));
+        await bumpsOnce(a.id, () => store.updateCertificate({ ...c, name: 'renamed', pemSha256: 'h2', orderActive: true }));
+        assert.equal((await store.getCertificate(c.id))?.orderActive, true);
+        assert.deepEqual(await notified(() => store.deleteCertificate(c.id)), []);
+        assert.equal(await store.getCertificate(c.id), null);
+      });
+
+      test('frontendsOfCertificate finds the frontends naming it; the snapshot and deleteLb carry certificates', async () => {
+        const a = await storedLb();
+        const be = await storedBackend(a.id);
+        const c = certificate(a.id);
+        await store.createCertificate(c);
+        const fe = await storedFrontend(a.id, be.id, 443, { certificateIds: [c.id] });
+        await storedFrontend(a.id, be.id, 80);
+        assert.deepEqual(await store.frontendsOfCertificate(c.id), [fe]);
+        assert.deepEqual((await store.snapshot(a.id))?.certificates, [c]);
+        await store.deleteLb(a.id, true);
+        assert.equal(await store.getCertificate(c.id), null);
       });
     });
 
