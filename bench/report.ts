@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTENDERS, WORKLOADS } from './datapath.js';
 import { dataPathChart, latencyChart } from './svg.js';
+import { tlsTable } from './tls.js';
 
 type Any = any; // the results JSON, as written by run.ts
 
@@ -159,6 +160,7 @@ function blocks(r: Any): Record<string, string> {
       ['deleting them all', `${num(n.deleteSeconds)} s`],
     ]);
   }
+  if (r.tls) b.tls = tlsTable(r.tls);
   return b;
 }
 

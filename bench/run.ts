@@ -1,5 +1,5 @@
-// `npm run bench` (add `-- --quick` for a one-minute smoke run): the data path, the change path, the control plane
-// and scale of Fulcrum, side by side with what users would pick instead. Loopback only; every loop is bounded.
+// `npm run bench` (add `-- --quick` for a one-minute smoke run): the data path, the change path, the control plane,
+// scale and TLS termination of Fulcrum, side by side with what users would pick instead. Loopback only; every loop is bounded.
 // Writes bench/results/latest.json (or quick.json) and, from it, docs/benchmarks.md and its charts.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,10 +15,11 @@ import { stopAll } from './lib/procs.js';
 import { log } from './lib/util.js';
 import { generateDocs } from './report.js';
 import { scale, type ScaleOptions } from './scale.js';
+import { tlsBench, type TlsOptions } from './tls.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 
-const SECTIONS = ['datapath', 'changes', 'control', 'scale'] as const;
+const SECTIONS = ['datapath', 'changes', 'control', 'scale', 'tls'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Profile {
@@ -26,6 +27,7 @@ interface Profile {
   changes: ChangePathOptions;
   control: ControlOptions;
   scale: ScaleOptions;
+  tls: TlsOptions;
 }
 
 const FULL: Profile = {
@@ -33,6 +35,7 @@ const FULL: Profile = {
   changes: { each: 100, mixed: 1000, reloadEach: 100, phaseSeconds: 150, mixedSeconds: 360 },
   control: { seconds: 5, rate: 1000, connections: 10, creates: 200 },
   scale: { backends: 300, frontends: 300, serversPerBackend: 100, lbs: 100, renderRepeats: 5, apiSeconds: 3 },
+  tls: { seconds: 3, rounds: 3, connections: 50, threads: 1 },
 };
 
 const QUICK: Profile = {
@@ -40,6 +43,7 @@ const QUICK: Profile = {
   changes: { each: 6, mixed: 30, reloadEach: 6, phaseSeconds: 30, mixedSeconds: 30 },
   control: { seconds: 1, rate: 1000, connections: 10, creates: 30 },
   scale: { backends: 10, frontends: 10, serversPerBackend: 100, lbs: 5, renderRepeats: 2, apiSeconds: 1 },
+  tls: { seconds: 1, rounds: 1, connections: 50, threads: 1 },
 };
 
 function machine(): Record<string, unknown> {
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
         else if (s === 'changes') results.changes = await changePath(api, profile.changes);
         else if (s === 'control') results.control = await controlPlane(api, profile.control);
         else if (s === 'scale') results.scale = await scale(api, profile.scale);
+        else if (s === 'tls') results.tls = await tlsBench(api, profile.tls);
       } catch (e) {
         log(`section ${s} failed: ${(e as Error).stack ?? e}`);
         (results.errors ??= {} as Record<string, string>);

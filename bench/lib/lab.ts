@@ -110,11 +110,8 @@ ${ips.map((ip) => `    listen ${ip}:${port};`).join('\n')}
   return runNginx('nginx backends', dir, conf, ips.map((ip) => [ip, port]));
 }
 
-/** nginx as a reverse proxy (http, with upstream keep-alive) and as a TCP proxy (stream module) when installed. */
-export async function startNginxProxy(dir: string, targets: string[], httpPort: number, tcpPort: number | null): Promise<Proc> {
-  const stream = tcpPort !== null && existsSync(STREAM_MODULE);
-  const conf = `${nginxHead(dir, stream ? [STREAM_MODULE] : [])}http {
-  access_log off;
+/** The start of an nginx proxy's http block: no access log, long keep-alive, the upstream `be` over `targets`. */
+const proxyHttpHead = (dir: string, targets: string[]): string => `  access_log off;
   keepalive_requests 10000000;
   keepalive_timeout 300s;
 ${tempPaths(dir)}
@@ -122,7 +119,13 @@ ${tempPaths(dir)}
 ${targets.map((t) => `    server ${t};`).join('\n')}
     keepalive 64;
     keepalive_requests 10000000;
-  }
+  }`;
+
+/** nginx as a reverse proxy (http, with upstream keep-alive) and as a TCP proxy (stream module) when installed. */
+export async function startNginxProxy(dir: string, targets: string[], httpPort: number, tcpPort: number | null): Promise<Proc> {
+  const stream = tcpPort !== null && existsSync(STREAM_MODULE);
+  const conf = `${nginxHead(dir, stream ? [STREAM_MODULE] : [])}http {
+${proxyHttpHead(dir, targets)}
   server {
     listen 127.0.0.1:${httpPort};
     location / {
@@ -149,13 +152,8 @@ ${targets.map((t) => `    server ${t};`).join('\n')}
   return runNginx('nginx proxy', dir, conf, listens, true);
 }
 
-/**
- * The hand-written minimal HAProxy config someone would write for this job (shared spec §7): nbthread 1, no logging,
- * round robin, HAProxy's defaults otherwise (http-reuse safe, keep-alive on both sides).
- */
-export function handHaproxyConfig(targets: string[], httpPort: number, tcpPort: number): string {
-  const servers = targets.map((t, i) => `  server s${i + 1} ${t}`).join('\n');
-  return `global
+/** Global and defaults sections of the hand-written configs. */
+const HAND_HEAD = `global
   nbthread 1
   maxconn 4096
 
@@ -164,7 +162,15 @@ defaults
   timeout connect 5s
   timeout client 30s
   timeout server 30s
+`;
 
+/**
+ * The hand-written minimal HAProxy config someone would write for this job (shared spec §7): nbthread 1, no logging,
+ * round robin, HAProxy's defaults otherwise (http-reuse safe, keep-alive on both sides).
+ */
+export function handHaproxyConfig(targets: string[], httpPort: number, tcpPort: number): string {
+  const servers = targets.map((t, i) => `  server s${i + 1} ${t}`).join('\n');
+  return `${HAND_HEAD}
 frontend fe_http
   bind 127.0.0.1:${httpPort}
   default_backend be_http
@@ -185,13 +191,45 @@ ${servers}
 `;
 }
 
-export async function startHandHaproxy(dir: string, config: string, httpPort: number, tcpPort: number): Promise<Proc> {
+export async function startHandHaproxy(dir: string, config: string, ...ports: number[]): Promise<Proc> {
   const file = join(dir, 'haproxy.cfg');
   writeFileSync(file, config);
   const child = start('haproxy', ['-f', file], PROXY);
-  await waitListening('127.0.0.1', httpPort, 'hand-written HAProxy', child);
-  await waitListening('127.0.0.1', tcpPort, 'hand-written HAProxy', child);
+  for (const port of ports) await waitListening('127.0.0.1', port, 'hand-written HAProxy', child);
   return { name: 'haproxy (hand-written)', child, pids: () => [child.pid!] };
+}
+
+/** nginx terminating TLS (HTTP/1.1 and HTTP/2, TLS 1.2 and 1.3) in front of the backends, with upstream keep-alive. */
+export async function startNginxTlsProxy(dir: string, targets: string[], port: number, certFile: string, keyFile: string): Promise<Proc> {
+  const conf = `${nginxHead(dir)}http {
+${proxyHttpHead(dir, targets)}
+  server {
+    listen 127.0.0.1:${port} ssl http2;
+    ssl_certificate ${certFile};
+    ssl_certificate_key ${keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / {
+      proxy_pass http://be;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`;
+  return runNginx('nginx TLS proxy', dir, conf, [['127.0.0.1', port]], true);
+}
+
+/** The hand-written minimal HAProxy config terminating TLS with one certificate (same shape as handHaproxyConfig). */
+export function handHaproxyTlsConfig(targets: string[], port: number, pemFile: string): string {
+  return `${HAND_HEAD}
+frontend fe_https
+  bind 127.0.0.1:${port} ssl crt ${pemFile} alpn h2,http/1.1
+  default_backend be_http
+
+backend be_http
+  balance roundrobin
+${targets.map((t, i) => `  server s${i + 1} ${t}`).join('\n')}
+`;
 }
 
 /** The Node.js proxy (http-proxy for HTTP, a socket pipe for TCP): one process per mode. */

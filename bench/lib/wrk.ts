@@ -41,14 +41,16 @@ export interface WrkOptions {
   threads: number;
   connections: number;
   seconds: number;
+  /** One extra request header, e.g. `Connection: close` (a new connection, and TLS handshake, per request). */
+  header?: string;
 }
 
 export const wrkArgs = (url: string, o: WrkOptions): string[] =>
-  [`-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, '--latency', url];
+  [`-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, '--latency', ...(o.header ? ['-H', o.header] : []), url];
 
 /** Runs wrk against a loopback URL; bounded by its own duration plus a margin. */
 export function wrk(url: string, o: WrkOptions): Promise<WrkResult> {
-  if (!/^http:\/\/127\./.test(url)) throw new Error(`wrk only against loopback, not ${url}`);
+  if (!/^https?:\/\/127\./.test(url)) throw new Error(`wrk only against loopback, not ${url}`);
   return new Promise((resolve, reject) => {
     execFile('wrk', wrkArgs(url, o), { timeout: (o.seconds + 15) * 1000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`wrk ${url}: ${err.message} ${stderr}`));
