@@ -6,7 +6,8 @@
 // - refused: `error` with the ACME server's own reason in status_details (a failed renewal keeps the certificate
 //   `ready`, since it still serves, and retries later).
 // The ACME account key lives in <dataDir>/acme/ and is reused. The challenge is not checked locally first: the names
-// need not resolve from this machine, only from the ACME server.
+// need not resolve from this machine, only from the ACME server. The job also removes the PEM files of certificates
+// that went with their LB.
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
@@ -32,10 +33,13 @@ export interface AcmeOptions {
 
 /** A renewal that failed is tried again after this long (or sooner, when less lifetime is left). */
 const RENEWAL_RETRY_MS = 15 * 60_000;
+/** How often files of deleted LBs' certificates are removed, and how old a file without a row must be. */
+const SWEEP_GRACE_MS = 60_000;
 
 export class AcmeJob {
   private readonly running = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
   private client: Promise<acme.Client> | null = null;
   private ticking = false;
 
@@ -51,6 +55,11 @@ export class AcmeJob {
   async start(): Promise<void> {
     // Files of certificates deleted with their LB while the process was down.
     await this.files.sweep(new Set((await this.store.allCertificates()).map((c) => c.id)));
+    this.sweeper = setInterval(() => {
+      void this.store.allCertificates().then((all) => this.files.sweep(new Set(all.map((c) => c.id)), SWEEP_GRACE_MS))
+        .catch((err) => this.log.warn({ err }, 'sweeping certificate files failed'));
+    }, SWEEP_GRACE_MS);
+    this.sweeper.unref();
     this.timer = setInterval(() => this.poke(), this.opts.tickMs ?? 5000);
     this.timer.unref();
     this.poke();
@@ -63,6 +72,7 @@ export class AcmeJob {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.sweeper) clearInterval(this.sweeper);
     this.timer = null;
     await Promise.allSettled(this.running.values());
   }

@@ -2,7 +2,7 @@
 // directory 0700, files 0600, written atomically. HAProxy's crt-lists name these files; nothing else reads them, and
 // their content never goes through the API, the logs or the database.
 import { mkdirSync, readdirSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { certificateFileName } from '../domain/certificates.js';
 
@@ -32,11 +32,17 @@ export class CertificateFiles {
     await rm(this.path(id), { force: true });
   }
 
-  /** Removes the files of certificates that no longer exist (their LB was deleted). */
-  async sweep(existing: Set<string>): Promise<void> {
+  /**
+   * Removes the files of certificates that no longer exist (their LB was deleted), unless written in the last
+   * `graceMs` (a create writes the file just before the store row).
+   */
+  async sweep(existing: Set<string>, graceMs = 0): Promise<void> {
     for (const f of readdirSync(this.dir)) {
       const id = f.replace(/\.pem(\.tmp)?$/, '');
-      if (!existing.has(id)) await rm(join(this.dir, f), { force: true });
+      const path = join(this.dir, f);
+      if (existing.has(id)) continue;
+      const mtime = await stat(path).then((s) => s.mtimeMs, () => null);
+      if (mtime !== null && Date.now() - mtime >= graceMs) await rm(path, { force: true });
     }
   }
 }
