@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(haproxy ca-certificates)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(openssl mariadb-server postgresql slapd ldap-utils redis-server) ;;
+    --test) packages+=(openssl mariadb-server postgresql slapd ldap-utils redis-server pebble) ;;
     --bench) packages+=(nginx-light libnginx-mod-stream wrk) ;;
     *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
   esac

@@ -12,6 +12,8 @@ export interface ServeConfig {
   logLevel: string;
   /** Requests per second per key (0: no limit) and the burst a key may send at once. */
   rateLimit: { perSecond: number; burst: number };
+  /** Let's Encrypt certificates: the ACME directory, the account's contact, extra CAs for the ACME server's HTTPS. */
+  acme?: { directoryUrl: string; email: string | null; caFile: string | null };
 }
 
 export const DEFAULTS = {
@@ -22,6 +24,7 @@ export const DEFAULTS = {
   dataplane: 'haproxy',
   logLevel: 'info',
   rateLimit: '100',
+  acmeDirectory: 'https://acme-v02.api.letsencrypt.org/directory',
 } as const;
 
 const ZONE_RE = /^[a-z]{2}-[a-z]{3,7}-[1-9]$/;

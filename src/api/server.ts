@@ -9,6 +9,7 @@ import { Keys, type Principal } from './auth.js';
 import type { ApiContext } from './context.js';
 import { errorHandler } from './errors-hook.js';
 import { backendRoutes } from './backends.js';
+import { certificateRoutes } from './certificates.js';
 import { frontendRoutes } from './frontends.js';
 import { ipRoutes } from './ips.js';
 import { lbRoutes } from './lbs.js';
@@ -113,6 +114,7 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
     ipRoutes(r, ctx);
     backendRoutes(r, ctx);
     frontendRoutes(r, ctx);
+    certificateRoutes(r, ctx);
     statsRoutes(r, ctx);
   }, { prefix });
   return app;

@@ -8,6 +8,8 @@ import { HaproxyProcess, lbPaths, writeAtomic, type HaproxyOptions } from './hap
 import { peerName } from './names.js';
 import { applyPoolChanges, diffPools, withPoolsOf, type PoolChangeOptions } from './pool-changes.js';
 import { renderConfig, usesTableStickiness, type RenderOptions } from './render.js';
+import type { TlsPaths } from './render-tls.js';
+import { pruneCrtLists, renewedCertificates, setChallenge, swapCertificates, writeTlsFiles } from './tls-runtime.js';
 import { assignServerIds, type ServerIds } from './server-ids.js';
 import { parseServersState, type ServerStats } from './stats.js';
 
@@ -16,6 +18,8 @@ export interface InstanceOptions extends HaproxyOptions {
   drainTimeoutMs?: number;
   /** Global maxconn of each HAProxy (render.ts DEFAULT_MAXCONN when unset). */
   maxconn?: number;
+  /** Directory of the certificates' PEM files; without it, frontends with certificates are refused. */
+  certDir?: string;
 }
 
 interface Applied {
@@ -100,6 +104,17 @@ export class LbInstance {
     });
   }
 
+  /** Sets (or, with null, removes) the HTTP-01 answer for an ACME token; live at once when HAProxy runs. */
+  challenge(token: string, keyAuthorization: string | null): Promise<void> {
+    return this.serial(async () => {
+      await setChallenge(this.proc.isAlive() ? this.proc.paths.adminSock : null, this.proc.paths.dir, token, keyAuthorization);
+    });
+  }
+
+  private get tls(): TlsPaths | null {
+    return this.opts.certDir ? { certDir: this.opts.certDir, runDir: this.proc.paths.dir } : null;
+  }
+
   async stats(): Promise<ServerStats[]> {
     return parseServersState(await this.proc.cli.worker('show servers state'));
   }
@@ -126,6 +141,7 @@ export class LbInstance {
   private async save(applied: Applied | null): Promise<void> {
     this.state.applied = applied;
     await writeAtomic(this.proc.paths.appliedFile, JSON.stringify(this.state));
+    if (applied && this.tls) await pruneCrtLists([applied.snapshot], this.tls);
   }
 
   private async applyNow(next: LbSnapshot): Promise<ApplyResult> {
@@ -134,7 +150,7 @@ export class LbInstance {
     const serverIds = assignServerIds(this.state.serverIds, next);
     const peerPort = this.state.peerPort ?? (usesTableStickiness(next) ? await freeLocalPort() : null);
     const opts: RenderOptions = {
-      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn,
+      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, certDir: this.opts.certDir,
       peer: peerPort === null ? undefined : { name: peerName(this.lbId), port: peerPort },
     };
     let config: string;
@@ -145,8 +161,14 @@ export class LbInstance {
     }
     Object.assign(this.state, { serverIds, peerPort });
     const prev = this.state.applied;
+    const tls = this.tls;
+    if (tls) await writeTlsFiles(next, tls);
+    // Renewed certificates go to the running worker through the runtime API (a reload would also load them).
+    const renewed = alive && prev && tls ? renewedCertificates(prev.snapshot, next, tls) : [];
+    const swap = () => swapCertificates(this.proc.paths.adminSock, renewed).then(() => true, () => false);
     if (alive && prev?.config === config) {
-      // Nothing HAProxy sees changed (names, tags...): no check, no reload.
+      // Nothing else HAProxy sees changed (names, tags...): no check, no reload.
+      if (renewed.length && !(await swap())) return this.reloadOnto(next, config, null);
       await this.save({ snapshot: next, config });
       return { ok: true };
     }
@@ -155,7 +177,7 @@ export class LbInstance {
     // `haproxy -c` (60–130 ms of CPU); the file is validated and written after, so it still reproduces the runtime state.
     if (alive && prev && this.poolsOnly(prev, next, opts, config)) {
       const done = await applyPoolChanges(this.proc.cli, diffPools(prev.snapshot, next), serverIds, this.poolOptions)
-        .then(() => true, () => false);
+        .then(swap, () => false);
       const refused = await this.proc.validate(config);
       if (refused) return this.restore(prev, `HAProxy refused the configuration: ${refused}`);
       if (done) {

@@ -1,5 +1,6 @@
 // What the data plane needs to run one load balancer: the LB, its addresses and its children, read in one transaction.
 import type { Backend } from './backends.js';
+import type { Certificate } from './certificates.js';
 import type { Frontend } from './frontends.js';
 import type { Lb } from './lbs.js';
 
@@ -9,4 +10,6 @@ export interface LbSnapshot {
   addresses: string[];
   frontends: Frontend[];
   backends: Backend[];
+  /** The LB's certificates (absent: none). */
+  certificates?: Certificate[];
 }

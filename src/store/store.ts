@@ -2,6 +2,7 @@
 // Writes to an LB or any of its children bump the LB's configVersion and notify change listeners after commit,
 // which is how the data plane learns what to apply.
 import type { Backend } from '../domain/backends.js';
+import type { Certificate } from '../domain/certificates.js';
 import type { Frontend } from '../domain/frontends.js';
 import type { Ip } from '../domain/ips.js';
 import type { ApiKey } from '../domain/keys.js';
@@ -97,6 +98,18 @@ export interface Store {
   updateFrontend(f: Frontend): Promise<void>;
   deleteFrontend(id: string): Promise<void>;
   countFrontends(lbId: string): Promise<number>;
+
+  // Certificates (their PEM files live beside, see certificate-files.ts). Creating or deleting one changes no running
+  // config (a frontend must name it first, and one in use is not deleted); an update bumps the LB only when its PEM or
+  // its ACME order changed.
+  createCertificate(c: Certificate): Promise<void>;
+  getCertificate(id: string): Promise<Certificate | null>;
+  listCertificates(filter: ChildFilter, page: Page): Promise<Paged<Certificate>>;
+  /** Every certificate of every LB (the ACME job's work list). */
+  allCertificates(): Promise<Certificate[]>;
+  updateCertificate(c: Certificate): Promise<void>;
+  deleteCertificate(id: string): Promise<void>;
+  frontendsOfCertificate(certificateId: string): Promise<Frontend[]>;
 
   // Settings that must survive restarts (generated admin key, default project…).
   getSetting(key: string): Promise<string | null>;
