@@ -38,7 +38,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     await store.setSetting('default_project_id', defaultProjectId);
   }
 
-  const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane() : new HaproxyDataPlane({ dataDir: cfg.dataDir });
+  const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane() : new HaproxyDataPlane({ dataDir: cfg.dataDir, edgeServicesIps: cfg.edgeServicesIps });
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
   const app = await buildApi({ store, reconciler, pool, zones: cfg.zones, defaultProjectId }, new Keys(secretKey, store), log,
     { rateLimit: cfg.rateLimit });

@@ -8,6 +8,8 @@ import { HaproxyProcess, lbPaths, writeAtomic, type HaproxyOptions } from './hap
 import { peerName } from './names.js';
 import { applyPoolChanges, diffPools, withPoolsOf, type PoolChangeOptions } from './pool-changes.js';
 import { renderConfig, usesTableStickiness, type RenderOptions } from './render.js';
+import { ruleLists, rulesDir } from './render-rules.js';
+import { pruneRuleLists, pushRuleLists, writeRuleLists } from './rule-lists.js';
 import { assignServerIds, type ServerIds } from './server-ids.js';
 import { parseServersState, type ServerStats } from './stats.js';
 
@@ -16,6 +18,8 @@ export interface InstanceOptions extends HaproxyOptions {
   drainTimeoutMs?: number;
   /** Global maxconn of each HAProxy (render.ts DEFAULT_MAXCONN when unset). */
   maxconn?: number;
+  /** Addresses that ACLs with ips_edge_services match (the operator's list; none by default). */
+  edgeServicesIps?: string[];
 }
 
 interface Applied {
@@ -138,16 +142,24 @@ export class LbInstance {
       peer: peerPort === null ? undefined : { name: peerName(this.lbId), port: peerPort },
     };
     let config: string;
+    let lists: Map<string, string>;
     try {
       config = renderConfig(next, opts);
+      lists = ruleLists(next, this.proc.paths.dir, this.opts.edgeServicesIps);
     } catch (e) {
       return { ok: false, reason: `cannot render the configuration: ${message(e)}` };
     }
     Object.assign(this.state, { serverIds, peerPort });
     const prev = this.state.applied;
+    // ACL subnet lists are files the config references: on disk before HAProxy reads the config, and pushed to the
+    // running worker (no reload) when the config itself is unchanged.
+    const changedLists = await writeRuleLists(lists);
     if (alive && prev?.config === config) {
-      // Nothing HAProxy sees changed (names, tags...): no check, no reload.
+      // Nothing else HAProxy sees changed (names, tags, subnet lists...): no check, no reload.
+      const pushed = await pushRuleLists(this.proc.paths.adminSock, changedLists).then(() => true, () => false);
+      if (!pushed) return this.reloadOnto(next, config, prev, lists);
       await this.save({ snapshot: next, config });
+      await pruneRuleLists(this.rulesDir, lists);
       return { ok: true };
     }
     // A change of pools and max_connections only (the config rendered from the old snapshot with the new pools is the
@@ -155,16 +167,17 @@ export class LbInstance {
     // `haproxy -c` (60–130 ms of CPU); the file is validated and written after, so it still reproduces the runtime state.
     if (alive && prev && this.poolsOnly(prev, next, opts, config)) {
       const done = await applyPoolChanges(this.proc.cli, diffPools(prev.snapshot, next), serverIds, this.poolOptions)
-        .then(() => true, () => false);
+        .then(() => pushRuleLists(this.proc.paths.adminSock, changedLists)).then(() => true, () => false);
       const refused = await this.proc.validate(config);
       if (refused) return this.restore(prev, `HAProxy refused the configuration: ${refused}`);
       if (done) {
         await this.proc.writeConfig(config);
         await this.save({ snapshot: next, config });
+        await pruneRuleLists(this.rulesDir, lists);
         return { ok: true };
       }
       // Partly applied: the reload below makes the worker match the (validated) file again.
-      return this.reloadOnto(next, config, null);
+      return this.reloadOnto(next, config, null, lists);
     }
     const refused = await this.proc.validate(config);
     if (refused) return { ok: false, reason: `HAProxy refused the configuration: ${refused}` };
@@ -174,6 +187,7 @@ export class LbInstance {
       await this.proc.start(config);
       this.shouldRun = true;
       await this.save({ snapshot: next, config });
+      await pruneRuleLists(this.rulesDir, lists);
       return { ok: true };
     }
     // Pool changes go through the runtime API even when a reload follows: servers added that way are held DOWN until
@@ -188,7 +202,11 @@ export class LbInstance {
         running = null; // partly applied: the reload below makes the worker match the file again
       }
     }
-    return this.reloadOnto(next, config, running);
+    return this.reloadOnto(next, config, running, lists);
+  }
+
+  private get rulesDir(): string {
+    return rulesDir(this.proc.paths.dir);
   }
 
   private get poolOptions(): PoolChangeOptions {
@@ -220,7 +238,7 @@ export class LbInstance {
   }
 
   /** Seamless reload onto `config`; on failure the old worker keeps serving what `running` describes. */
-  private async reloadOnto(next: LbSnapshot, config: string, running: Applied | null): Promise<ApplyResult> {
+  private async reloadOnto(next: LbSnapshot, config: string, running: Applied | null, lists: Map<string, string>): Promise<ApplyResult> {
     try {
       await this.proc.reload(config);
     } catch (e) {
@@ -230,6 +248,7 @@ export class LbInstance {
       return { ok: false, reason: message(e) };
     }
     await this.save({ snapshot: next, config });
+    await pruneRuleLists(this.rulesDir, lists);
     return { ok: true };
   }
 }

@@ -7,6 +7,7 @@ import type { LbSnapshot } from '../domain/snapshot.js';
 import {
   PEERS_SECTION, RESOLVERS_SECTION, backendName, dynamicCookieKey, failoverBackendName, frontendName, serverName,
 } from './names.js';
+import { frontendRules, hasFailover } from './render-rules.js';
 import { uniquePool, type ServerIds } from './server-ids.js';
 import { hostPort, ms, parseHostPort, safeCount, safeIp, safePort, safeToken } from './tokens.js';
 
@@ -190,10 +191,7 @@ function failoverSection(b: Backend): string[] {
     `  http-request set-header Host ${raw}`, `  ${server}`];
 }
 
-const hasFailover = (b: Backend): boolean => b.forwardProtocol === 'http' && !!b.failoverHost;
-
-function frontendSection(f: Frontend, b: Backend, addresses: string[]): string[] {
-  const be = backendName(b.id);
+function frontendSection(f: Frontend, b: Backend, addresses: string[], rules: string[]): string[] {
   const port = safePort('inbound_port', f.inboundPort);
   const http = b.forwardProtocol === 'http';
   // The frontend takes its backend's mode: an http frontend in front of a tcp backend is fatal (pitfall 14).
@@ -205,8 +203,7 @@ function frontendSection(f: Frontend, b: Backend, addresses: string[]): string[]
     L.push(`rate-limit sessions ${safeCount('connection_rate_limit', f.connectionRateLimit, 1)}`);
   }
   L.push(f.enableAccessLogs ? (http ? 'option httplog' : 'option tcplog') : 'no log');
-  if (hasFailover(b)) L.push(`use_backend ${failoverBackendName(b.id)} if { nbsrv(${be}) lt 1 }`);
-  L.push(`default_backend ${be}`);
+  L.push(...rules); // ACME, ACLs, routes, default backend: render-rules.ts
   return [`frontend ${frontendName(f.id)}`, ...L.map((l) => `  ${l}`)];
 }
 
@@ -253,7 +250,7 @@ export function renderConfig(snapshot: LbSnapshot, opts: RenderOptions): string 
     // HAProxy binds with SO_REUSEPORT: two frontends on one port would both start and split the traffic.
     if (bound.has(f.inboundPort)) throw new Error(`two frontends bind port ${f.inboundPort}`);
     bound.add(f.inboundPort);
-    out.push(...frontendSection(f, b, addresses), '');
+    out.push(...frontendSection(f, b, addresses, frontendRules(f, b, snapshot, backends, opts.runDir)), '');
   }
   for (const b of byId(snapshot.backends)) {
     out.push(...backendSection(b, opts.serverIds[b.id] ?? {}, opts.peer), '');
