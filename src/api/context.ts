@@ -69,6 +69,7 @@ export async function lbJson(ctx: ApiContext, lb: Lb): Promise<Record<string, un
     instance: ctx.reconciler.instanceState(lb.id),
     frontendCount: await ctx.store.countFrontends(lb.id),
     backendCount: await ctx.store.countBackends(lb.id),
+    routeCount: await ctx.store.countRoutes(lb.id),
   });
 }
 

@@ -16,20 +16,24 @@ import type { Principal } from './auth.js';
 import { frontendCertificateIds } from './certificates.js';
 import { canSee, lbJson, loadFrontend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
 import { readListPage } from './routing.js';
+import { checkRulesFit } from './rules-fit.js';
 
 const LbParams = Type.Object({ zone: Type.String(), lb_id: Type.String() });
 const FrontendParams = Type.Object({ zone: Type.String(), frontend_id: Type.String() });
 type FrontendParams = typeof FrontendParams.static;
 const ListQuery = Type.Object({ ...PagingQuery, name: Type.Optional(Type.String({ maxLength: 255 })) });
 
+/** The frontend as the wire shows it, with its backend and LB embedded (ACL answers embed it too). */
+export async function frontendJson(ctx: ApiContext, f: Frontend, lb: Lb): Promise<Record<string, unknown>> {
+  const lbWire = await lbJson(ctx, lb);
+  const backend = await ctx.store.getBackend(f.backendId);
+  // `certificate` (deprecated) is the first of certificate_ids, in full.
+  const cert = f.certificateIds.length ? await ctx.store.getCertificate(f.certificateIds[0]) : null;
+  return frontendToWire(f, backend ? backendToWire(backend, lbWire) : {}, lbWire, cert && certificateToWire(cert, lbWire));
+}
+
 export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const json = async (f: Frontend, lb: Lb) => {
-    const lbWire = await lbJson(ctx, lb);
-    const backend = await ctx.store.getBackend(f.backendId);
-    // `certificate` (deprecated) is the first of certificate_ids, in full.
-    const cert = f.certificateIds.length ? await ctx.store.getCertificate(f.certificateIds[0]) : null;
-    return frontendToWire(f, backend ? backendToWire(backend, lbWire) : {}, lbWire, cert && certificateToWire(cert, lbWire));
-  };
+  const json = (f: Frontend, lb: Lb) => frontendJson(ctx, f, lb);
 
   /** Reads and checks a create/update body; `self` is the frontend being updated. */
   const parse = async (principal: Principal, lb: Lb, body: FrontendBody, self: string | null): Promise<Omit<Frontend, 'id' | 'createdAt' | 'updatedAt'>> => {
@@ -97,6 +101,9 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const { frontend } = await loadFrontend(ctx, req.principal, req.params.zone, req.params.frontend_id);
     const lb = await loadLbForChange(ctx, req.principal, req.params.zone, frontend.lbId);
     const next: Frontend = { ...frontend, ...(await parse(req.principal, lb, req.body, frontend.id)), updatedAt: now() };
+    const p = new Problems();
+    await checkRulesFit(ctx, p, 'backend_id', next, (await ctx.store.getBackend(next.backendId))!.forwardProtocol);
+    p.throwIfAny();
     await save(next, (x) => ctx.store.updateFrontend(x));
     return json(next, lb);
   });

@@ -8,6 +8,7 @@ import {
   PEERS_SECTION, RESOLVERS_SECTION, backendName, dynamicCookieKey, failoverBackendName, frontendName, serverName,
 } from './names.js';
 import { acmeListener, frontendTls, type FrontendTls, type TlsPaths } from './render-tls.js';
+import { frontendRules, hasFailover } from './render-rules.js';
 import { uniquePool, type ServerIds } from './server-ids.js';
 import { hostPort, ms, parseHostPort, safeCount, safeIp, safePort, safeToken } from './tokens.js';
 
@@ -193,10 +194,7 @@ function failoverSection(b: Backend): string[] {
     `  http-request set-header Host ${raw}`, `  ${server}`];
 }
 
-const hasFailover = (b: Backend): boolean => b.forwardProtocol === 'http' && !!b.failoverHost;
-
-function frontendSection(f: Frontend, b: Backend, addresses: string[], tls: FrontendTls): string[] {
-  const be = backendName(b.id);
+function frontendSection(f: Frontend, b: Backend, addresses: string[], tls: FrontendTls, rules: string[]): string[] {
   const port = safePort('inbound_port', f.inboundPort);
   const http = b.forwardProtocol === 'http';
   // The frontend takes its backend's mode: an http frontend in front of a tcp backend is fatal (pitfall 14).
@@ -208,10 +206,7 @@ function frontendSection(f: Frontend, b: Backend, addresses: string[], tls: Fron
     L.push(`rate-limit sessions ${safeCount('connection_rate_limit', f.connectionRateLimit, 1)}`);
   }
   L.push(f.enableAccessLogs ? (http ? 'option httplog' : 'option tcplog') : 'no log');
-  // ACME HTTP-01 answers come before every other rule.
-  L.push(...tls.firstRules);
-  if (hasFailover(b)) L.push(`use_backend ${failoverBackendName(b.id)} if { nbsrv(${be}) lt 1 }`);
-  L.push(`default_backend ${be}`);
+  L.push(...rules); // ACME, ACLs, routes, default backend: render-rules.ts
   return [`frontend ${frontendName(f.id)}`, ...L.map((l) => `  ${l}`)];
 }
 
@@ -260,7 +255,8 @@ export function renderConfig(snapshot: LbSnapshot, opts: RenderOptions): string 
     // HAProxy binds with SO_REUSEPORT: two frontends on one port would both start and split the traffic.
     if (bound.has(f.inboundPort)) throw new Error(`two frontends bind port ${f.inboundPort}`);
     bound.add(f.inboundPort);
-    out.push(...frontendSection(f, b, addresses, frontendTls(f, b, snapshot, tlsPaths(opts))), '');
+    const tls = frontendTls(f, b, snapshot, tlsPaths(opts));
+    out.push(...frontendSection(f, b, addresses, tls, frontendRules(f, b, snapshot, backends, opts.runDir, tls.firstRules)), '');
   }
   out.push(...acmeListener(snapshot, addresses, tlsPaths(opts)));
   for (const b of byId(snapshot.backends)) {

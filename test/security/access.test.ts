@@ -11,7 +11,7 @@ import { Errors, createClient } from '@scaleway/sdk-client';
 import { Lbv1 } from '@scaleway/sdk-lb';
 import { sdkError } from '../helpers/api.js';
 import type { Fulcrum } from '../helpers/fulcrum.js';
-import { GET_ROUTE, ROUTES, fillPath, paramsOf, routeKeys, withQuery, type Fixture, type IdKind } from './routes.js';
+import { GET_ROUTE, ID_KINDS, ROUTES, fillPath, paramsOf, routeKeys, withQuery, type Fixture } from './routes.js';
 import {
   StoreDump, apiRoutes, assertScalewayError, createFixture, createProjectKey, keysCli, ok, raw, startFulcrum, type CreatedKey,
 } from './support.js';
@@ -112,8 +112,10 @@ describe('project keys', () => {
   });
 
   test('every route on another project\'s objects answers 404 exactly like a missing object, and changes nothing', async () => {
-    const missing: Fixture = { ...fxB, lbId: randomUUID(), backendId: randomUUID(), frontendId: randomUUID(), ipId: randomUUID(),
-      certificateId: randomUUID() };
+    const missing: Fixture = {
+      ...fxB, lbId: randomUUID(), backendId: randomUUID(), frontendId: randomUUID(), ipId: randomUUID(), routeId: randomUUID(), aclId: randomUUID(),
+      certificateId: randomUUID(),
+    };
     let checked = 0;
     for (const route of ROUTES.filter((r) => paramsOf(r.path).length > 0)) {
       for (const [name, fx] of [['other project', fxB], ['missing', missing]] as const) {
@@ -234,7 +236,7 @@ describe('project keys', () => {
 
   test('the admin key reaches every project\'s objects', async () => {
     for (const fx of [fxA, fxB]) {
-      for (const kind of Object.keys(GET_ROUTE) as IdKind[]) {
+      for (const kind of ID_KINDS) {
         const route = GET_ROUTE[kind];
         const r = await raw(f.url, 'GET', fillPath(route, fx), { headers: { 'x-auth-token': f.key } });
         assert.equal(r.status, 200, `${route}: ${r.text}`);

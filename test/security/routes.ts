@@ -2,7 +2,8 @@
 // cover every one. routes.test.ts checks this list against the routes the Fastify app really registers: a new route
 // fails that test until it is added here (and so fuzzed and access-checked).
 
-export type IdKind = 'lb_id' | 'backend_id' | 'frontend_id' | 'ip_id' | 'certificate_id';
+export const ID_KINDS = ['lb_id', 'backend_id', 'frontend_id', 'ip_id', 'route_id', 'acl_id', 'certificate_id'] as const;
+export type IdKind = (typeof ID_KINDS)[number];
 
 /** The objects the suites create before fuzzing; valid bodies refer to them. */
 export interface Fixture {
@@ -12,6 +13,9 @@ export interface Fixture {
   frontendId: string;
   /** A flexible IP attached to no LB. */
   ipId: string;
+  /** A route and an ACL of the fixture frontend. */
+  routeId: string;
+  aclId: string;
   /** A certificate of the fixture LB (used by no frontend), and a valid custom chain (leaf, intermediate, key). */
   certificateId: string;
   certificateChain: string;
@@ -63,6 +67,19 @@ export function frontendBody(fx: Fixture): Record<string, unknown> {
   };
 }
 
+export function routeBody(fx: Fixture): Record<string, unknown> {
+  return { frontend_id: fx.frontendId, backend_id: fx.backendId, match: { host_header: 'fuzz.example.com', match_subdomains: true } };
+}
+
+export function aclBody(): Record<string, unknown> {
+  return {
+    name: 'fuzz-acl', index: 1, description: 'd',
+    action: { type: 'redirect', redirect: { type: 'location', target: 'https://example.com/moved?a=1', code: 301 } },
+    match: { ip_subnet: ['10.0.0.0/8', '192.0.2.1', '2001:db8::/32'], ips_edge_services: false, http_filter: 'http_header_match',
+      http_filter_value: ['staging env', 'dev'], http_filter_option: 'x-env', invert: true },
+  };
+}
+
 /**
  * A custom certificate: its checks are what is fuzzed. (A Let's Encrypt request would start ACME orders in the background,
  * whose writes the suites would read as changes made by refused requests.)
@@ -101,6 +118,20 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/frontends/:frontend_id' },
   { method: 'PUT', path: '/frontends/:frontend_id', body: frontendBody },
   { method: 'DELETE', path: '/frontends/:frontend_id' },
+  { method: 'GET', path: '/routes', query: PAGING },
+  { method: 'POST', path: '/routes', body: routeBody },
+  { method: 'GET', path: '/routes/:route_id' },
+  { method: 'PUT', path: '/routes/:route_id', body: (fx) => ({ backend_id: fx.backendId, match: { path_begin: '/fuzz', match_subdomains: false } }) },
+  { method: 'DELETE', path: '/routes/:route_id' },
+  { method: 'GET', path: '/frontends/:frontend_id/acls', query: { ...PAGING, name: 'a' } },
+  { method: 'POST', path: '/frontends/:frontend_id/acls', body: aclBody },
+  {
+    method: 'PUT', path: '/frontends/:frontend_id/acls',
+    body: () => ({ acls: [aclBody(), { ...aclBody(), index: 2, action: { type: 'deny' }, match: { http_filter: 'regex', http_filter_value: ['^/a\\.b$'] } }] }),
+  },
+  { method: 'GET', path: '/acls/:acl_id' },
+  { method: 'PUT', path: '/acls/:acl_id', body: aclBody },
+  { method: 'DELETE', path: '/acls/:acl_id' },
   { method: 'GET', path: '/lbs/:lb_id/certificates', query: { ...PAGING, name: 'c' } },
   { method: 'POST', path: '/lbs/:lb_id/certificates', body: certificateBody },
   { method: 'GET', path: '/certificates/:certificate_id' },
@@ -119,21 +150,23 @@ export function paramsOf(path: string): IdKind[] {
   return [...path.matchAll(/:([a-z_]+)/g)].map((m) => m[1] as IdKind);
 }
 
+/** The fixture's object of each kind. */
+export function realIds(fx: Fixture): Record<IdKind, string> {
+  return { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId, route_id: fx.routeId, acl_id: fx.aclId,
+    certificate_id: fx.certificateId };
+}
+
 /** The path with each :param replaced by the fixture object of that kind, or by `pick(kind)` when given. */
 export function fillPath(path: string, fx: Fixture, pick?: (kind: IdKind) => string, zone = 'fr-par-1'): string {
-  const real = idsOf(fx);
+  const real = realIds(fx);
   const filled = path.replace(/:([a-z_]+)/g, (_m, k: IdKind) => encodeURIComponent(pick ? pick(k) : real[k]));
   return `/lb/v1/zones/${zone}${filled}`;
 }
 
-/** The fixture object of each id kind. */
-export function idsOf(fx: Fixture): Record<IdKind, string> {
-  return { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId, certificate_id: fx.certificateId };
-}
-
 /** The route that reads one object of each id kind. */
 export const GET_ROUTE: Record<IdKind, string> = { lb_id: '/lbs/:lb_id', backend_id: '/backends/:backend_id',
-  frontend_id: '/frontends/:frontend_id', ip_id: '/ips/:ip_id', certificate_id: '/certificates/:certificate_id' };
+  frontend_id: '/frontends/:frontend_id', ip_id: '/ips/:ip_id', route_id: '/routes/:route_id', acl_id: '/acls/:acl_id',
+  certificate_id: '/certificates/:certificate_id' };
 
 export function withQuery(path: string, query: Record<string, string | string[]> | undefined): string {
   if (!query || Object.keys(query).length === 0) return path;

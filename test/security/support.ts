@@ -233,12 +233,22 @@ export async function createFixture(f: Fulcrum, projectId: string, key = f.key, 
   const serverIps = [11, 12, 13, 14].map((n) => `${a}.${b}.${(Number(c) + 1) % 256}.${n}`);
   const lb = await ok(f, 'POST', '/lbs', { project_id: projectId, name: 'fixture', description: '', assign_flexible_ip: true }, key);
   await waitReady(f, lb.id, key);
-  const partial = { projectId, lbId: lb.id, backendId: '', frontendId: '', ipId: '', certificateId: '', certificateChain: await testChain(),
-    serverIps, freePort: inbound + 1 };
+  const partial = { projectId, lbId: lb.id, backendId: '', frontendId: '', ipId: '', routeId: '', aclId: '', certificateId: '',
+    certificateChain: await testChain(), serverIps, freePort: inbound + 1 };
   const be = await ok(f, 'POST', `/lbs/${lb.id}/backends`, backendBody(partial), key);
   const fe = await ok(f, 'POST', `/lbs/${lb.id}/frontends`, { name: 'fixture', inbound_port: inbound, backend_id: be.id }, key);
   const ip = await ok(f, 'POST', '/ips', { project_id: projectId }, key);
   const cert = await ok(f, 'POST', `/lbs/${lb.id}/certificates`, certificateBody(partial), key);
+  const withObjects = { ...partial, backendId: be.id, frontendId: fe.id, ipId: ip.id, certificateId: cert.id };
+  const rules = await createRules(f, withObjects, key);
   await waitReady(f, lb.id, key);
-  return { ...partial, backendId: be.id, frontendId: fe.id, ipId: ip.id, certificateId: cert.id };
+  return { ...withObjects, ...rules };
+}
+
+/** A route and an ACL on the fixture's frontend (made again when a fuzzed request deleted or replaced them). */
+export async function createRules(f: Fulcrum, fx: import('./routes.js').Fixture, key = f.key): Promise<{ routeId: string; aclId: string }> {
+  const { aclBody, routeBody } = await import('./routes.js');
+  const route = await ok(f, 'POST', '/routes', routeBody(fx), key);
+  const acl = await ok(f, 'POST', `/frontends/${fx.frontendId}/acls`, aclBody(), key);
+  return { routeId: route.id, aclId: acl.id };
 }
