@@ -150,3 +150,11 @@ export async function frontendCertificateIds(ctx: ApiContext, principal: Princip
   }
   return [...new Set(given.map(([, id]) => id))];
 }
+
+/** A frontend naming certificates moves their `updated_at` (as recorded on the real API); HAProxy sees no change. */
+export async function touchCertificates(ctx: ApiContext, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    const c = await ctx.store.getCertificate(id);
+    if (c) await ctx.store.updateCertificate({ ...c, updatedAt: now() });
+  }
+}

@@ -13,7 +13,7 @@ import { FrontendBody, frontendToWire } from '../wire/frontends.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
 import { ConflictError } from '../store/store.js';
 import type { Principal } from './auth.js';
-import { frontendCertificateIds } from './certificates.js';
+import { frontendCertificateIds, touchCertificates } from './certificates.js';
 import { canSee, lbJson, loadFrontend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
 import { readListPage } from './routing.js';
 import { checkRulesFit } from './rules-fit.js';
@@ -89,6 +89,7 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const lb = await loadLbForChange(ctx, req.principal, req.params.zone, req.params.lb_id);
     const f: Frontend = { id: randomUUID(), ...(await parse(req.principal, lb, req.body, null)), createdAt: now(), updatedAt: now() };
     await save(f, (x) => ctx.store.createFrontend(x));
+    await touchCertificates(ctx, f.certificateIds);
     return json(f, lb);
   });
 
@@ -105,6 +106,7 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     await checkRulesFit(ctx, p, 'backend_id', next, (await ctx.store.getBackend(next.backendId))!.forwardProtocol);
     p.throwIfAny();
     await save(next, (x) => ctx.store.updateFrontend(x));
+    await touchCertificates(ctx, next.certificateIds);
     return json(next, lb);
   });
 

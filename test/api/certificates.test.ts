@@ -145,6 +145,7 @@ test('frontends: certificate_ids accepted and the certificate embedded; a certif
   assert.equal(fe.certificate?.id, cert.id);
   assert.equal(fe.certificate?.commonName, 'front.example.com');
   assert.equal(fe.certificate?.lb?.id, lb.id);
+  assert.ok(fe.certificate!.updatedAt! >= fe.updatedAt!, 'a frontend naming the certificate moves its updated_at (as recorded)');
   const raw = await f.http('GET', `/frontends/${fe.id}`);
   assertKeys(raw.json.certificate, CERT_KEYS, 'embedded certificate');
 
