@@ -46,7 +46,7 @@ function httpSnapshot(): LbSnapshot {
     route('fh', 'api', { kind: 'path_begin', value: '/api' }),
     route('fh', 'blog', { kind: 'host_header', value: 'example.org', matchSubdomains: true }),
     route('fh', 'api', { kind: 'path_begin', value: '/api/v2' }),
-    route('fh', 'blog', { kind: 'host_header', value: 'blog.example.com' }),
+    route('fh', 'blog', { kind: 'host_header', value: 'Blog.Example.com' }),
   ];
   return s;
 }
@@ -76,10 +76,11 @@ test('HTTP frontend: ACLs in index order (allow guards the rest, invert, every a
     'http-request redirect scheme https code 302 if !fulcrum_allowed acl2_http',
     "acl acl4_http req.hdr(x-env) -m str 'staging env' 'dev'",
     "http-request redirect location 'https://example.com/moved?a=1' code 301 if !fulcrum_allowed !acl4_http",
-    'acl route0 req.hdr(host),field(1,:) -i blog.example.com',
+    'http-request set-var(txn.fulcrum_host) req.hdr(host),field(1,:),lower',
+    'acl route0 var(txn.fulcrum_host) -m str blog.example.com',
     'use_backend be_blog if route0',
-    'acl route1 req.hdr(host),field(1,:) -i example.org',
-    'acl route1 req.hdr(host),field(1,:) -m end -i .example.org',
+    'acl route1 var(txn.fulcrum_host) -m str example.org',
+    'acl route1 var(txn.fulcrum_host) -m end .example.org',
     'use_backend be_blog if route1',
     "acl route2 path_beg '/api/v2'",
     'use_backend be_api_failover if route2 { nbsrv(be_api) lt 1 }',
