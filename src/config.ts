@@ -13,6 +13,8 @@ export interface ServeConfig {
   logLevel: string;
   /** Requests per second per key (0: no limit) and the burst a key may send at once. */
   rateLimit: { perSecond: number; burst: number };
+  /** Let's Encrypt certificates: the ACME directory, the account's contact, extra CAs for the ACME server's HTTPS. */
+  acme?: { directoryUrl: string; email: string | null; caFile: string | null };
   /** Addresses and CIDRs that ACLs with ips_edge_services match (none by default). */
   edgeServicesIps: string[];
 }
@@ -25,6 +27,7 @@ export const DEFAULTS = {
   dataplane: 'haproxy',
   logLevel: 'info',
   rateLimit: '100',
+  acmeDirectory: 'https://acme-v02.api.letsencrypt.org/directory',
   edgeServicesIps: '',
 } as const;
 

@@ -10,6 +10,7 @@ import type { ApiContext } from './context.js';
 import { errorHandler } from './errors-hook.js';
 import { aclResource } from './acls.js';
 import { backendRoutes } from './backends.js';
+import { certificateRoutes } from './certificates.js';
 import { frontendRoutes } from './frontends.js';
 import { ipRoutes } from './ips.js';
 import { lbRoutes } from './lbs.js';
@@ -115,6 +116,7 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
     ipRoutes(r, ctx);
     backendRoutes(r, ctx);
     frontendRoutes(r, ctx);
+    certificateRoutes(r, ctx);
     routeResource(r, ctx);
     aclResource(r, ctx);
     statsRoutes(r, ctx);

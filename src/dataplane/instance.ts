@@ -8,6 +8,8 @@ import { HaproxyProcess, lbPaths, writeAtomic, type HaproxyOptions } from './hap
 import { peerName } from './names.js';
 import { applyPoolChanges, diffPools, withPoolsOf, type PoolChangeOptions } from './pool-changes.js';
 import { renderConfig, usesTableStickiness, type RenderOptions } from './render.js';
+import type { TlsPaths } from './render-tls.js';
+import { pruneCrtLists, renewedCertificates, setChallenge, swapCertificates, writeTlsFiles } from './tls-runtime.js';
 import { ruleLists, rulesDir } from './render-rules.js';
 import { pruneRuleLists, pushRuleLists, writeRuleLists } from './rule-lists.js';
 import { assignServerIds, type ServerIds } from './server-ids.js';
@@ -18,6 +20,8 @@ export interface InstanceOptions extends HaproxyOptions {
   drainTimeoutMs?: number;
   /** Global maxconn of each HAProxy (render.ts DEFAULT_MAXCONN when unset). */
   maxconn?: number;
+  /** Directory of the certificates' PEM files; without it, frontends with certificates are refused. */
+  certDir?: string;
   /** Addresses that ACLs with ips_edge_services match (the operator's list; none by default). */
   edgeServicesIps?: string[];
 }
@@ -104,6 +108,17 @@ export class LbInstance {
     });
   }
 
+  /** Sets (or, with null, removes) the HTTP-01 answer for an ACME token; live at once when HAProxy runs. */
+  challenge(token: string, keyAuthorization: string | null): Promise<void> {
+    return this.serial(async () => {
+      await setChallenge(this.proc.isAlive() ? this.proc.paths.adminSock : null, this.proc.paths.dir, token, keyAuthorization);
+    });
+  }
+
+  private get tls(): TlsPaths | null {
+    return this.opts.certDir ? { certDir: this.opts.certDir, runDir: this.proc.paths.dir } : null;
+  }
+
   async stats(): Promise<ServerStats[]> {
     return parseServersState(await this.proc.cli.worker('show servers state'));
   }
@@ -130,6 +145,7 @@ export class LbInstance {
   private async save(applied: Applied | null): Promise<void> {
     this.state.applied = applied;
     await writeAtomic(this.proc.paths.appliedFile, JSON.stringify(this.state));
+    if (applied && this.tls) await pruneCrtLists([applied.snapshot], this.tls);
   }
 
   private async applyNow(next: LbSnapshot): Promise<ApplyResult> {
@@ -138,7 +154,7 @@ export class LbInstance {
     const serverIds = assignServerIds(this.state.serverIds, next);
     const peerPort = this.state.peerPort ?? (usesTableStickiness(next) ? await freeLocalPort() : null);
     const opts: RenderOptions = {
-      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn,
+      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, certDir: this.opts.certDir,
       peer: peerPort === null ? undefined : { name: peerName(this.lbId), port: peerPort },
     };
     let config: string;
@@ -151,13 +167,17 @@ export class LbInstance {
     }
     Object.assign(this.state, { serverIds, peerPort });
     const prev = this.state.applied;
-    // ACL subnet lists are files the config references: on disk before HAProxy reads the config, and pushed to the
-    // running worker (no reload) when the config itself is unchanged.
+    const tls = this.tls;
+    if (tls) await writeTlsFiles(next, tls);
+    // Renewed certificates and changed ACL subnet lists go to the running worker through the runtime API (a reload would
+    // also load them); the list files are on disk before HAProxy reads the config.
+    const renewed = alive && prev && tls ? renewedCertificates(prev.snapshot, next, tls) : [];
     const changedLists = await writeRuleLists(lists);
+    const runtime = () => pushRuleLists(this.proc.paths.adminSock, changedLists)
+      .then(() => swapCertificates(this.proc.paths.adminSock, renewed)).then(() => true, () => false);
     if (alive && prev?.config === config) {
-      // Nothing else HAProxy sees changed (names, tags, subnet lists...): no check, no reload.
-      const pushed = await pushRuleLists(this.proc.paths.adminSock, changedLists).then(() => true, () => false);
-      if (!pushed) return this.reloadOnto(next, config, prev, lists);
+      // Nothing else HAProxy sees changed (names, tags, subnet lists, renewed certificates): no check, no reload.
+      if (!(await runtime())) return this.reloadOnto(next, config, null, lists);
       await this.save({ snapshot: next, config });
       await pruneRuleLists(this.rulesDir, lists);
       return { ok: true };
@@ -167,7 +187,7 @@ export class LbInstance {
     // `haproxy -c` (60–130 ms of CPU); the file is validated and written after, so it still reproduces the runtime state.
     if (alive && prev && this.poolsOnly(prev, next, opts, config)) {
       const done = await applyPoolChanges(this.proc.cli, diffPools(prev.snapshot, next), serverIds, this.poolOptions)
-        .then(() => pushRuleLists(this.proc.paths.adminSock, changedLists)).then(() => true, () => false);
+        .then(runtime, () => false);
       const refused = await this.proc.validate(config);
       if (refused) return this.restore(prev, `HAProxy refused the configuration: ${refused}`);
       if (done) {

@@ -65,11 +65,13 @@ interface RuleInput {
   acls: Acl[];
   routes: Route[];
   runDir: string;
+  /** ACME HTTP-01 answers (render-tls.ts), for slot 1. */
+  acme: string[];
 }
 
 /** Slot 1, ACME HTTP-01 answers: they must come before any ACL so that a deny-all ACL cannot block a renewal. */
-function acmeRules(_r: RuleInput): string[] {
-  return [];
+function acmeRules(r: RuleInput): string[] {
+  return r.acme;
 }
 
 const HTTP_FILTER_FETCH: Record<string, string> = { path_begin: 'path_beg', path_end: 'path_end', regex: 'path_reg' };
@@ -179,9 +181,10 @@ function routeRules(r: RuleInput, http: boolean): string[] {
 }
 
 /** Every rule line of the frontend, after its bind/timeout/log lines, in the one order. */
-export function frontendRules(f: Frontend, b: Backend, s: LbSnapshot, backends: Map<string, Backend>, runDir: string): string[] {
+export function frontendRules(f: Frontend, b: Backend, s: LbSnapshot, backends: Map<string, Backend>, runDir: string,
+  acme: string[] = []): string[] {
   const r: RuleInput = {
-    f, b, backends, runDir,
+    f, b, backends, runDir, acme,
     acls: (s.acls ?? []).filter((a) => a.frontendId === f.id),
     routes: (s.routes ?? []).filter((x) => x.frontendId === f.id),
   };

@@ -1,6 +1,7 @@
 // What the data plane needs to run one load balancer: the LB, its addresses and its children, read in one transaction.
 import type { Acl } from './acls.js';
 import type { Backend } from './backends.js';
+import type { Certificate } from './certificates.js';
 import type { Frontend } from './frontends.js';
 import type { Lb } from './lbs.js';
 import type { Route } from './routes.js';
@@ -11,6 +12,8 @@ export interface LbSnapshot {
   addresses: string[];
   frontends: Frontend[];
   backends: Backend[];
+  /** The LB's certificates (absent: none). */
+  certificates?: Certificate[];
   /** Absent in snapshots saved before routes and ACLs existed: read as none. */
   routes?: Route[];
   acls?: Acl[];

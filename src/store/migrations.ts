@@ -24,6 +24,11 @@ export const MIGRATIONS: string[] = [
   `CREATE TABLE api_keys (
      id TEXT PRIMARY KEY, access_key TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL,
      created_at TEXT NOT NULL, revoked_at TEXT, doc TEXT NOT NULL);`,
+  // Certificates: the metadata only; the PEM (with the private key) is a 0600 file beside (certificate-files.ts).
+  `CREATE TABLE certificates (
+     id TEXT PRIMARY KEY, lb_id TEXT NOT NULL REFERENCES lbs(id), name TEXT NOT NULL, created_at TEXT NOT NULL,
+     doc TEXT NOT NULL);
+   CREATE INDEX certificates_lb ON certificates(lb_id, created_at);`,
   // Routes and ACLs. zone and project_id are the LB's, copied so that GET /routes (zone-wide) filters without a join;
   // a frontend's routes and ACLs go with it.
   `CREATE TABLE routes (

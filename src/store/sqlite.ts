@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import type { Acl } from '../domain/acls.js';
 import type { Backend } from '../domain/backends.js';
+import type { Certificate } from '../domain/certificates.js';
 import type { Frontend } from '../domain/frontends.js';
 import type { Ip } from '../domain/ips.js';
 import type { ApiKey } from '../domain/keys.js';
@@ -171,6 +172,7 @@ export class SqliteStore implements Store {
   async deleteLb(id: string, releaseIps: boolean): Promise<void> {
     this.write(() => [id], () => {
       this.db.prepare('DELETE FROM frontends WHERE lb_id = ?').run(id);
+      this.db.prepare('DELETE FROM certificates WHERE lb_id = ?').run(id);
       this.db.prepare('DELETE FROM backends WHERE lb_id = ?').run(id);
       if (releaseIps) this.db.prepare('DELETE FROM ips WHERE lb_id = ?').run(id);
       else {
@@ -188,9 +190,10 @@ export class SqliteStore implements Store {
         { address: string }[]).map((r) => r.address);
       const backends = this.docs<Backend>(`SELECT doc FROM backends WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
       const frontends = this.docs<Frontend>(`SELECT doc FROM frontends WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
+      const certificates = this.docs<Certificate>(`SELECT doc FROM certificates WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
       const routes = this.docs<Route>(`SELECT doc FROM routes WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
       const acls = this.docs<Acl>(`SELECT doc FROM acls WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
-      return { lb, addresses, backends, frontends, routes, acls };
+      return { lb, addresses, backends, frontends, certificates, routes, acls };
     })();
   }
 
@@ -327,6 +330,48 @@ export class SqliteStore implements Store {
 
   async countFrontends(lbId: string): Promise<number> {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM frontends WHERE lb_id = ?').get(lbId) as { n: number }).n;
+  }
+
+  // ---- certificates
+
+  async createCertificate(c: Certificate): Promise<void> {
+    this.write(() => [], () => this.db.prepare('INSERT INTO certificates (id, lb_id, name, created_at, doc) VALUES (?,?,?,?,?)')
+      .run(c.id, c.lbId, c.name, c.createdAt, JSON.stringify(c)));
+  }
+
+  async getCertificate(id: string): Promise<Certificate | null> {
+    return this.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', id);
+  }
+
+  async listCertificates(f: ChildFilter, page: Page): Promise<Paged<Certificate>> {
+    const w = new Where().add('lb_id = ?', f.lbId);
+    if (f.name) w.add('instr(name, ?) > 0', f.name);
+    return this.paged<Certificate>('certificates', w, page);
+  }
+
+  async allCertificates(): Promise<Certificate[]> {
+    return this.docs<Certificate>(`SELECT doc FROM certificates ORDER BY ${CREATION_ORDER}`);
+  }
+
+  async updateCertificate(c: Certificate): Promise<void> {
+    this.write((bumped) => (bumped ? [c.lbId] : []), () => {
+      const current = this.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', c.id);
+      if (!current) return false;
+      this.db.prepare('UPDATE certificates SET name = ?, doc = ? WHERE id = ?').run(c.name, JSON.stringify(c), c.id);
+      // What HAProxy sees: the PEM, and the HTTP-01 listener while an order runs.
+      const bump = current.pemSha256 !== c.pemSha256 || current.orderActive !== c.orderActive;
+      if (bump) this.bumpVersion(c.lbId);
+      return bump;
+    });
+  }
+
+  async deleteCertificate(id: string): Promise<void> {
+    this.write(() => [], () => this.db.prepare('DELETE FROM certificates WHERE id = ?').run(id));
+  }
+
+  async frontendsOfCertificate(certificateId: string): Promise<Frontend[]> {
+    return this.docs<Frontend>(`SELECT doc FROM frontends WHERE EXISTS (SELECT 1 FROM json_each(json_extract(doc, '$.certificateIds'))
+      WHERE value = ?) ORDER BY ${CREATION_ORDER}`, certificateId);
   }
 
   // ---- routes and ACLs (deleted with their frontend by ON DELETE CASCADE)

@@ -3,6 +3,7 @@
 // which is how the data plane learns what to apply.
 import type { Acl } from '../domain/acls.js';
 import type { Backend } from '../domain/backends.js';
+import type { Certificate } from '../domain/certificates.js';
 import type { Frontend } from '../domain/frontends.js';
 import type { Ip } from '../domain/ips.js';
 import type { ApiKey } from '../domain/keys.js';
@@ -107,6 +108,17 @@ export interface Store {
   deleteFrontend(id: string): Promise<void>;
   countFrontends(lbId: string): Promise<number>;
 
+  // Certificates (their PEM files live beside, see certificate-files.ts). Creating or deleting one changes no running
+  // config (a frontend must name it first, and one in use is not deleted); an update bumps the LB only when its PEM or
+  // its ACME order changed.
+  createCertificate(c: Certificate): Promise<void>;
+  getCertificate(id: string): Promise<Certificate | null>;
+  listCertificates(filter: ChildFilter, page: Page): Promise<Paged<Certificate>>;
+  /** Every certificate of every LB (the ACME job's work list). */
+  allCertificates(): Promise<Certificate[]>;
+  updateCertificate(c: Certificate): Promise<void>;
+  deleteCertificate(id: string): Promise<void>;
+  frontendsOfCertificate(certificateId: string): Promise<Frontend[]>;
   // Routes and ACLs belong to a frontend: deleting the frontend deletes them.
   createRoute(r: Route): Promise<void>;
   getRoute(id: string): Promise<Route | null>;

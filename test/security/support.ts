@@ -16,6 +16,7 @@ import { Keys } from '../../src/api/auth.js';
 import { buildApi } from '../../src/api/server.js';
 import { MemoryDataPlane } from '../../src/control/memory-dataplane.js';
 import { Reconciler } from '../../src/control/reconciler.js';
+import { CertificateFiles } from '../../src/store/certificate-files.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { BIN, Fulcrum, ZONE, type FulcrumOptions } from '../helpers/fulcrum.js';
 
@@ -53,6 +54,7 @@ export async function inProcessApi(onRoute?: (method: string, url: string) => vo
   const adminKey = '00000000-0000-4000-8000-000000000001';
   const app = await buildApi({
     store, reconciler, pool: new AddressPool(pool), zones: [ZONE], defaultProjectId: '00000000-0000-4000-8000-000000000000',
+    certificateFiles: new CertificateFiles(dir),
   }, new Keys(adminKey, store), log, { onRoute });
   await app.ready();
   await reconciler.start();
