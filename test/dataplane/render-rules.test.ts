@@ -8,11 +8,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import type { Acl, AclAction, AclMatch } from '../../src/domain/acls.js';
+import { certificateFileName, type Certificate } from '../../src/domain/certificates.js';
 import type { Route, RouteMatch } from '../../src/domain/routes.js';
 import type { LbSnapshot } from '../../src/domain/snapshot.js';
 import { renderConfig } from '../../src/dataplane/render.js';
 import { quotedWord, ruleLists, subnetMapPath } from '../../src/dataplane/render-rules.js';
+import { challengeMapPath, crtListsOf } from '../../src/dataplane/render-tls.js';
 import { assignServerIds } from '../../src/dataplane/server-ids.js';
+import { Pki } from '../fixtures/pki.js';
 import { makeBackend, makeFrontend, makeSnapshot } from '../fixtures/snapshots.js';
 
 const RUN = '/run/fulcrum/lb1';
@@ -27,6 +30,14 @@ function acl(frontendId: string, index: number, action: AclAction, match: Partia
 function route(frontendId: string, backendId: string, match: Omit<RouteMatch, 'matchSubdomains'> & { matchSubdomains?: boolean }): Route {
   return { id: `r${++seq}`, lbId: 'lb1', frontendId, backendId, match: { matchSubdomains: false, ...match }, createdAt: T(seq % 10), updatedAt: T(0) };
 }
+
+/** A ready certificate of the LB (the PEM file itself is only needed by haproxy -c). */
+function certificate(id: string): Certificate {
+  return { id, lbId: 'lb1', name: id, type: 'custom', commonName: 'a.test', subjectAlternativeName: [], fingerprint: '',
+    notValidBefore: null, notValidAfter: null, status: 'ready', statusDetails: null, pemSha256: 'x', orderActive: false,
+    nextOrderAt: null, createdAt: T(0), updatedAt: T(0) };
+}
+const CERTS = '/var/lib/fulcrum/certificates';
 
 const DENY = { type: 'deny', redirect: null } as const;
 const ALLOW = { type: 'allow', redirect: null } as const;
@@ -90,6 +101,10 @@ test('HTTP frontend: ACLs in index order (allow guards the rest, invert, every a
     'use_backend be_api if route3',
     'default_backend be_web',
   ]);
+  // With certificates configured, a frontend on port 80 answers ACME HTTP-01 challenges before any ACL.
+  const withAcme = rulesOf(renderConfig(s, { ...opts(s), certDir: CERTS }), 'fh');
+  assert.match(withAcme[0], /^http-request return .* if \{ path_beg \/\.well-known\/acme-challenge\/ \}/);
+  assert.equal(withAcme[1], 'acl fulcrum_allowed var(txn.fulcrum_allowed) -m found');
 });
 
 test('TCP frontend: subnet ACLs at session time (after a PROXY header), SNI passthrough routes on the ClientHello', () => {
@@ -116,8 +131,9 @@ test('TCP frontend: subnet ACLs at session time (after a PROXY header), SNI pass
 test('TLS-terminating frontend: SNI routes read the connection\'s SNI (ssl_fc_sni), no ClientHello inspection', () => {
   const s = makeSnapshot('lb1', ['127.0.0.9'], [{ ...makeFrontend('fs', 'lb1', 'tls', 443), certificateIds: ['cert-1'] }],
     [makeBackend('tls', 'lb1', { forwardProtocol: 'tcp' }), makeBackend('a', 'lb1', { forwardProtocol: 'tcp' })]);
+  s.certificates = [certificate('cert-1')];
   s.routes = [route('fs', 'a', { kind: 'sni', value: 'a.example.net' })];
-  assert.deepEqual(rulesOf(renderConfig(s, opts(s)), 'fs'), [
+  assert.deepEqual(rulesOf(renderConfig(s, { ...opts(s), certDir: CERTS }), 'fs'), [
     'acl route0 ssl_fc_sni -i a.example.net', 'use_backend be_a if route0', 'default_backend be_tls',
   ]);
 });
@@ -135,18 +151,23 @@ test('subnet maps: canonical addresses and CIDRs, once each; the edge-services l
   assert.equal(ruleLists(s, RUN).get(subnetMapPath(RUN, b.id)), '', 'no operator list: an empty map, which matches nothing');
 });
 
-test('haproxy -c accepts HTTP, TCP passthrough and TLS-terminating rule sets with their maps, without warnings', () => {
+test('haproxy -c accepts HTTP, TCP passthrough and TLS-terminating rule sets with their maps, without warnings', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fulcrum-rules-'));
+  const pki = await Pki.create();
   try {
+    writeFileSync(join(dir, certificateFileName('c')), (await pki.leaf(['b.test'])).chain);
+    writeFileSync(challengeMapPath(dir), ''); // the HTTP frontend is on port 80: ACME answers come first
     const http = httpSnapshot();
     const tcp = makeSnapshot('lb1', ['127.0.0.9'], [makeFrontend('ft', 'lb1', 'tls', 443), { ...makeFrontend('fs', 'lb1', 'tls', 8443), certificateIds: ['c'] }],
       [makeBackend('tls', 'lb1', { forwardProtocol: 'tcp' }), makeBackend('a', 'lb1', { forwardProtocol: 'tcp' })]);
     tcp.acls = [acl('ft', 0, DENY, { ipSubnet: ['::1', '10.0.0.0/8'] })];
     tcp.routes = [route('ft', 'a', { kind: 'sni', value: 'a.test' }), route('fs', 'a', { kind: 'sni', value: 'b.test', matchSubdomains: true })];
+    tcp.certificates = [certificate('c')];
     for (const s of [http, tcp]) {
-      const o = { runDir: dir, serverIds: assignServerIds({}, s) };
+      const o = { runDir: dir, certDir: dir, serverIds: assignServerIds({}, s) };
       writeFileSync(join(dir, 'server-state'), '1\n');
-      for (const [path, text] of ruleLists(s, dir)) {
+      const lists = [...ruleLists(s, dir), ...crtListsOf(s, { certDir: dir, runDir: dir }).map((l) => [l.path, l.text] as const)];
+      for (const [path, text] of lists) {
         mkdirSync(dirname(path), { recursive: true });
         writeFileSync(path, text);
       }
@@ -157,6 +178,7 @@ test('haproxy -c accepts HTTP, TCP passthrough and TLS-terminating rule sets wit
       assert.deepEqual(out.split('\n').filter((l) => /\[(ALERT|WARNING)\]/.test(l) && !/could not resolve address/.test(l)), []);
     }
   } finally {
+    pki.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
