@@ -10,6 +10,7 @@ import { Pki } from '../fixtures/pki.js';
 import { startHttpServer, startTcpServer } from '../fixtures/servers.js';
 import { startLoad } from '../helpers/load.js';
 import { E2e, report, type Service } from './support/lb.js';
+import { firstLine } from './support/servers.js';
 import { selfSigned, startHttpsServer, type SelfSigned } from './support/tls.js';
 
 const e = E2e.suite('routes');
@@ -89,19 +90,8 @@ test('sni routes on a TCP frontend: TLS passthrough by the ClientHello\'s server
 });
 
 /** The first line a TCP test server sends, through a TLS connection the LB terminates, with this SNI. */
-function firstLineOverTls(ip: string, port: number, servername: string, ca: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = tlsConnect({ host: ip, port, servername, ca, checkServerIdentity: () => undefined, timeout: 5000 });
-    let data = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      data += d;
-      if (data.includes('\n')) { sock.destroy(); resolve(data.split('\n')[0]); }
-    });
-    sock.on('timeout', () => sock.destroy(new Error('timeout')));
-    sock.on('error', reject);
-  });
-}
+const firstLineOverTls = (ip: string, port: number, servername: string, ca: string): Promise<string> =>
+  firstLine(tlsConnect({ host: ip, port, servername, ca, checkServerIdentity: () => undefined, timeout: 5000 }));
 
 test('sni routes on a TLS-terminating TCP frontend: the SNI of the connection picks the backend', async () => {
   const pki = await Pki.create();
