@@ -22,18 +22,20 @@ program.command('serve')
   .addOption(new Option('--rate-limit <n>', 'requests per second per secret key; over it, 429 too_many_requests (0: no limit)')
     .env('FULCRUM_RATE_LIMIT').default(DEFAULTS.rateLimit))
   .addOption(new Option('--rate-limit-burst <n>', 'requests a key may send at once (default: twice --rate-limit)').env('FULCRUM_RATE_LIMIT_BURST'))
+  .addOption(new Option('--admin-rate-limit <n>', 'requests per second of the admin key, in bursts of twice that (0: no limit)')
+    .env('FULCRUM_ADMIN_RATE_LIMIT').default(DEFAULTS.adminRateLimit))
   .addHelpText('after', `
 Environment:
   FULCRUM_SECRET_KEY   the admin secret key (a UUID), sent by clients as X-Auth-Token. When unset, one is generated on
                        first start, stored in the data dir and printed once.
   FULCRUM_LISTEN, FULCRUM_DATA_DIR, FULCRUM_IP_POOL, FULCRUM_ZONE, FULCRUM_DATAPLANE, FULCRUM_LOG_LEVEL,
-  FULCRUM_RATE_LIMIT, FULCRUM_RATE_LIMIT_BURST: as the flags.
+  FULCRUM_RATE_LIMIT, FULCRUM_RATE_LIMIT_BURST, FULCRUM_ADMIN_RATE_LIMIT: as the flags.
   Project-scoped keys: see \`fulcrum keys --help\`.
 
 API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI or Terraform at http://<listen>.`)
   .action(async (opts: {
     listen: string; dataDir: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none'; logLevel: string;
-    rateLimit: string; rateLimitBurst?: string;
+    rateLimit: string; rateLimitBurst?: string; adminRateLimit: string;
   }) => {
     const zones = env('ZONE') && opts.zone.length === 1 && opts.zone[0] === DEFAULTS.zone ? env('ZONE')!.split(',') : opts.zone;
     const running = await serve({
@@ -45,6 +47,7 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
       dataplane: opts.dataplane,
       logLevel: opts.logLevel,
       rateLimit: parseRateLimit(opts.rateLimit, opts.rateLimitBurst),
+      adminRateLimit: parseRateLimit(opts.adminRateLimit, undefined, '--admin-rate-limit'),
     });
     const stop = () => { void running.close().then(() => process.exit(0)); };
     process.once('SIGINT', stop);
