@@ -1,6 +1,6 @@
 // Load balancers (and their instance and LB types) on the wire.
 import { Type, type Static } from '@sinclair/typebox';
-import { regionOfZone, type InstanceState, type Lb, type LbType } from '../domain/lbs.js';
+import { regionOfZone, type InstanceState, type Lb, type LbCounts, type LbType } from '../domain/lbs.js';
 import type { Ip } from '../domain/ips.js';
 import { LIMITS } from '../domain/validation.js';
 import { Nullable, Tags } from './common.js';
@@ -40,8 +40,7 @@ export interface LbView {
   lb: Lb;
   ips: Ip[];
   instance: InstanceState;
-  frontendCount: number;
-  backendCount: number;
+  counts: LbCounts;
 }
 
 export function lbToWire(v: LbView): Record<string, unknown> {
@@ -68,8 +67,8 @@ export function lbToWire(v: LbView): Record<string, unknown> {
     project_id: lb.projectId,
     ip: v.ips.map(ipToWire),
     tags: lb.tags,
-    frontend_count: v.frontendCount,
-    backend_count: v.backendCount,
+    frontend_count: v.counts.frontends,
+    backend_count: v.counts.backends,
     type: lb.type,
     subscriber: null,
     ssl_compatibility_level: lb.sslCompatibilityLevel,
