@@ -38,10 +38,10 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     await store.setSetting('default_project_id', defaultProjectId);
   }
 
-  const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane() : new HaproxyDataPlane({ dataDir: cfg.dataDir });
+  const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane() : new HaproxyDataPlane({ dataDir: cfg.dataDir, log: log.child({ component: 'dataplane' }) });
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
   const app = await buildApi({ store, reconciler, pool, zones: cfg.zones, defaultProjectId }, new Keys(secretKey, store), log,
-    { rateLimit: cfg.rateLimit });
+    { rateLimit: cfg.rateLimit, adminRateLimit: cfg.adminRateLimit });
   await reconciler.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   log.info({ address, dataDir: cfg.dataDir, zones: cfg.zones }, 'fulcrum serving');

@@ -36,11 +36,11 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     for (const arg of ['certificate_ids', 'certificate_id'] as const) {
       if (body[arg]?.length) p.add(arg, 'constraint', 'TLS termination (certificates) is not supported by Fulcrum yet');
     }
-    if (body.enable_http3) p.add('enable_http3', 'constraint', 'HTTP/3 is not supported by this HAProxy build');
     const rate = body.connection_rate_limit ?? 0;
     p.intRange('connection_rate_limit', rate, 0, LIMITS.maxConnectionRate);
     const name = p.text('name', body.name, LIMITS.nameLength, true);
-    const timeoutClientMs = p.duration('timeout_client', body.timeout_client, 'ms', 1, null);
+    // 0, as for the backend timeouts, is accepted (Scaleway's range starts at 0) and rendered as the default.
+    const timeoutClientMs = p.duration('timeout_client', body.timeout_client, 'ms', 0, null);
     p.throwIfAny();
     const backend = await ctx.store.getBackend(body.backend_id);
     if (!backend || backend.lbId !== lb.id) {
@@ -55,7 +55,7 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     p.throwIfAny();
     return {
       lbId: lb.id, backendId: body.backend_id, name, inboundPort: body.inbound_port, timeoutClientMs, certificateIds,
-      enableHttp3: false, connectionRateLimit: rate === 0 ? null : rate, enableAccessLogs: body.enable_access_logs ?? false,
+      enableHttp3: body.enable_http3 ?? false, connectionRateLimit: rate === 0 ? null : rate, enableAccessLogs: body.enable_access_logs ?? false,
     };
   };
 

@@ -16,6 +16,8 @@ export interface InstanceOptions extends HaproxyOptions {
   drainTimeoutMs?: number;
   /** Global maxconn of each HAProxy (render.ts DEFAULT_MAXCONN when unset). */
   maxconn?: number;
+  /** The HAProxy binary serves QUIC (HTTP/3); see capabilities.ts. */
+  quic?: boolean;
 }
 
 interface Applied {
@@ -134,7 +136,7 @@ export class LbInstance {
     const serverIds = assignServerIds(this.state.serverIds, next);
     const peerPort = this.state.peerPort ?? (usesTableStickiness(next) ? await freeLocalPort() : null);
     const opts: RenderOptions = {
-      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn,
+      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, quic: this.opts.quic,
       peer: peerPort === null ? undefined : { name: peerName(this.lbId), port: peerPort },
     };
     let config: string;

@@ -168,10 +168,9 @@ test('the backend must exist and belong to the same LB', async () => {
   });
 });
 
-test('what Fulcrum does not support is refused by name: certificates, HTTP/3', async () => {
+test('what Fulcrum does not support is refused by name: certificates', async () => {
   await assertUnchanged(f, [`/lbs/${lb.id}`, `/lbs/${lb.id}/frontends?page_size=100`], async () => {
     assert.deepEqual(await invalidArgs(api.createFrontend(frontendRequest({ certificateIds: ['00000000-0000-4000-8000-0000000000ce'] }))), ['certificate_ids']);
-    assert.deepEqual(await invalidArgs(api.createFrontend(frontendRequest({ enableHttp3: true }))), ['enable_http3']);
   });
 });
 
