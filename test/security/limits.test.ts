@@ -122,11 +122,14 @@ describe('rate limit', () => {
 
   test('over its burst a key gets 429 too_many_requests in the SDK\'s shape, with Retry-After; the key is served again after a pause', async () => {
     await sleep(600); // a full bucket
+    const started = performance.now();
     const answers = await Promise.all(Array.from({ length: 40 }, () => get(key)));
+    const seconds = (performance.now() - started) / 1000;
     const refused = answers.filter((r) => r.status === 429);
     const served = answers.filter((r) => r.status === 200).length;
-    assert.ok(served >= 10 && served <= 16, `about the burst of 10 served (plus what refilled meanwhile): ${served}`);
-    assert.ok(refused.length >= 24, `${refused.length} refused`);
+    // The burst, plus what refilled at 20/s while the 40 were answered (a busy machine answers them more slowly).
+    assert.ok(served >= 10 && served <= 10 + Math.ceil(20 * seconds) + 1, `about the burst of 10 served: ${served} in ${seconds.toFixed(2)} s`);
+    assert.ok(refused.length >= 40 - 11 - Math.ceil(20 * seconds), `${refused.length} refused`);
     assert.equal(refused.length + served, 40);
     const r = refused[0];
     assert.equal(r.headers.get('content-type'), 'application/json');
