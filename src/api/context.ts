@@ -4,6 +4,7 @@ import type { Backend } from '../domain/backends.js';
 import type { Frontend } from '../domain/frontends.js';
 import { isBeingDeleted, type Lb, type LbCounts } from '../domain/lbs.js';
 import type { Reconciler } from '../control/reconciler.js';
+import type { CertificateFiles } from '../store/certificate-files.js';
 import type { Store } from '../store/store.js';
 import { notFound, transientState } from '../wire/errors.js';
 import { lbToWire } from '../wire/lbs.js';
@@ -16,6 +17,10 @@ export interface ApiContext {
   pool: AddressPool;
   zones: string[];
   defaultProjectId: string;
+  /** Where certificates' PEM files are written (mode 0600). */
+  certificateFiles: CertificateFiles;
+  /** Told when a Let's Encrypt certificate is created, so its order starts now rather than at the next round. */
+  acme?: { poke(): void };
 }
 
 /** True when the principal may see objects of this project. */
@@ -71,7 +76,11 @@ export async function lbJson(ctx: ApiContext, lb: Lb): Promise<Record<string, un
  * the change (as Scaleway's do), and every embedded copy of the LB in one answer shows the same numbers.
  */
 export async function lbCounts(ctx: ApiContext, lbId: string): Promise<LbCounts> {
-  return { backends: await ctx.store.countBackends(lbId), frontends: await ctx.store.countFrontends(lbId) };
+  return {
+    backends: await ctx.store.countBackends(lbId),
+    frontends: await ctx.store.countFrontends(lbId),
+    routes: await ctx.store.countRoutes(lbId),
+  };
 }
 
 export function now(): string {

@@ -13,8 +13,8 @@ export function inertSettings(s: LbSnapshot, quic: boolean): string[] {
   }
   for (const f of s.frontends) {
     const http = backends.get(f.backendId)?.forwardProtocol === 'http';
-    // No TLS termination yet (see render.ts): tls is null.
-    const why = http3Blocker(f, { quic, http, tls: null });
+    // Whether the frontend terminates TLS is all that matters here, not its bind words.
+    const why = http3Blocker(f, { quic, http, tls: f.certificateIds.length ? 'ssl' : null });
     if (why) notes.push(`frontend ${f.id}: enable_http3 has no effect: ${why}`);
   }
   return notes;

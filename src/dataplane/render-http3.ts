@@ -3,6 +3,7 @@
 // (QUIC is always TLS 1.3, with the frontend's certificates); otherwise the frontend serves HTTP/1.1 and HTTP/2 only
 // and inert-settings.ts says so in the log.
 import type { Frontend } from '../domain/frontends.js';
+import type { FrontendTls } from './render-tls.js';
 import { hostPort, safePort } from './tokens.js';
 
 /** Alt-Svc lifetime: a day, so clients keep using HTTP/3 between visits. */
@@ -15,6 +16,11 @@ export interface Http3Context {
   http: boolean;
   /** The TLS words of the frontend's TCP bind (`ssl crt-list …`), rendered by the TLS code; null without TLS. */
   tls: string | null;
+}
+
+/** The TLS words of a QUIC bind: the TCP bind's, less its ALPN (QUIC offers `h3` only); null without TLS. */
+export function quicTls(tls: FrontendTls): string | null {
+  return tls.bind ? tls.bind.trim().replace(/\s+alpn\s+\S+$/, '') : null;
 }
 
 /** Why an `enable_http3` frontend gets no HTTP/3 here; null when it does (or does not ask for it). */

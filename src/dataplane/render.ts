@@ -8,7 +8,9 @@ import { parseFailoverTarget, type FailoverTarget } from '../domain/validation.j
 import {
   PEERS_SECTION, RESOLVERS_SECTION, backendName, dynamicCookieKey, failoverBackendName, frontendName, serverName,
 } from './names.js';
-import { http3Lines } from './render-http3.js';
+import { http3Lines, quicTls } from './render-http3.js';
+import { acmeListener, frontendTls, type FrontendTls, type TlsPaths } from './render-tls.js';
+import { frontendRules, hasFailover } from './render-rules.js';
 import { uniquePool, type ServerIds } from './server-ids.js';
 import { hostPort, ms, parseHostPort, safeCount, safeIp, safePort, safeToken } from './tokens.js';
 
@@ -23,6 +25,8 @@ export interface RenderOptions {
   maxconn?: number;
   /** The HAProxy binary serves QUIC (capabilities.ts): `enable_http3` frontends with TLS also listen on UDP. */
   quic?: boolean;
+  /** Directory of the certificates' PEM files; required when a frontend terminates TLS (render-tls.ts). */
+  certDir?: string;
 }
 
 export const DEFAULT_MAXCONN = 4096;
@@ -231,25 +235,21 @@ function failoverTarget(b: Backend): FailoverTarget {
   return t;
 }
 
-const hasFailover = (b: Backend): boolean => b.forwardProtocol === 'http' && !!b.failoverHost;
-
-function frontendSection(f: Frontend, b: Backend, addresses: string[], quic: boolean): string[] {
-  const be = backendName(b.id);
+function frontendSection(f: Frontend, b: Backend, addresses: string[], tls: FrontendTls, rules: string[],
+  quic: boolean): string[] {
   const port = safePort('inbound_port', f.inboundPort);
   const http = b.forwardProtocol === 'http';
   // The frontend takes its backend's mode: an http frontend in front of a tcp backend is fatal (pitfall 14).
-  const L = [`mode ${b.forwardProtocol}`, ...addresses.map((a) => `bind ${hostPort(a, port)}`),
+  const L = [`mode ${b.forwardProtocol}`, ...addresses.map((a) => `bind ${hostPort(a, port)}${tls.bind}`),
     `timeout client ${ms('timeout_client', orDefault(f.timeoutClientMs, DEFAULT_TIMEOUT_CLIENT_MS))}`,
-    // No TLS termination yet: tls is null until certificates render their bind words.
-    ...http3Lines(f, addresses, { quic, http, tls: null })];
+    ...http3Lines(f, addresses, { quic, http, tls: quicTls(tls) })];
   // Without it, idle keep-alive clients get read errors at every reload (pitfall 11); it warns in tcp mode.
   if (http) L.push('option idle-close-on-response');
   if (f.connectionRateLimit !== null) {
     L.push(`rate-limit sessions ${safeCount('connection_rate_limit', f.connectionRateLimit, 1)}`);
   }
   L.push(f.enableAccessLogs ? (http ? 'option httplog' : 'option tcplog') : 'no log');
-  if (hasFailover(b)) L.push(`use_backend ${failoverBackendName(b.id)} if { nbsrv(${be}) lt 1 }`);
-  L.push(`default_backend ${be}`);
+  L.push(...rules); // ACME, ACLs, routes, default backend: render-rules.ts
   return [`frontend ${frontendName(f.id)}`, ...L.map((l) => `  ${l}`)];
 }
 
@@ -281,6 +281,8 @@ function globalSection(s: LbSnapshot, o: RenderOptions, peers: boolean): string[
   return out;
 }
 
+const tlsPaths = (o: RenderOptions): TlsPaths | null => (o.certDir ? { certDir: o.certDir, runDir: o.runDir } : null);
+
 const byId = <T extends { id: string }>(xs: T[]): T[] => [...xs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
 export function renderConfig(snapshot: LbSnapshot, opts: RenderOptions): string {
@@ -296,8 +298,11 @@ export function renderConfig(snapshot: LbSnapshot, opts: RenderOptions): string 
     // HAProxy binds with SO_REUSEPORT: two frontends on one port would both start and split the traffic.
     if (bound.has(f.inboundPort)) throw new Error(`two frontends bind port ${f.inboundPort}`);
     bound.add(f.inboundPort);
-    out.push(...frontendSection(f, b, addresses, opts.quic ?? false), '');
+    const tls = frontendTls(f, b, snapshot, tlsPaths(opts));
+    out.push(...frontendSection(f, b, addresses, tls, frontendRules(f, b, snapshot, backends, opts.runDir, tls.firstRules),
+      opts.quic ?? false), '');
   }
+  out.push(...acmeListener(snapshot, addresses, tlsPaths(opts)));
   for (const b of byId(snapshot.backends)) {
     out.push(...backendSection(b, opts.serverIds[b.id] ?? {}, opts.peer), '');
     if (hasFailover(b)) out.push(...failoverSection(b), '');

@@ -58,6 +58,7 @@ export const DEFAULT_LB_TYPE = 'lb-s';
 export interface LbCounts {
   backends: number;
   frontends: number;
+  routes: number;
 }
 
 /** A deletion in progress is never undone: after `to_delete` only `deleting` (then removal) may follow. */

@@ -75,7 +75,7 @@ export function lbToWire(v: LbView): Record<string, unknown> {
     created_at: lb.createdAt,
     updated_at: lb.updatedAt,
     private_network_count: 0,
-    route_count: 0,
+    route_count: v.counts.routes,
     region,
     zone: lb.zone,
   };

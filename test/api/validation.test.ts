@@ -227,7 +227,8 @@ describe('frontend, LB and IP validation', () => {
     ['timeout_client beyond 2^31-1 ms', { timeout_client: '600h' }, ['timeout_client']],
     ['connection_rate_limit negative', { connection_rate_limit: -1 }, ['connection_rate_limit']],
     ['connection_rate_limit too large', { connection_rate_limit: 1_000_001 }, ['connection_rate_limit']],
-    ['a certificate (deprecated field)', { certificate_id: '00000000-0000-4000-8000-0000000000ce' }, ['certificate_id']],
+    ['a certificate id that is not a UUID (deprecated field)', { certificate_id: 'cert-1' }, ['certificate_id']],
+    ['a certificate id that is not a UUID', { certificate_ids: ['cert-1'] }, ['certificate_ids.0']],
     ['51 certificates', { certificate_ids: Array.from({ length: 51 }, () => '00000000-0000-4000-8000-0000000000ce') }, ['certificate_ids']],
     ['access logs as a string', { enable_access_logs: 'yes' }, ['enable_access_logs']],
   ];

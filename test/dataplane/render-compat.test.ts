@@ -4,11 +4,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import type { Backend } from '../../src/domain/backends.js';
+import type { Certificate } from '../../src/domain/certificates.js';
 import type { Frontend } from '../../src/domain/frontends.js';
 import { detectCapabilities, parseCapabilities } from '../../src/dataplane/capabilities.js';
 import { inertSettings } from '../../src/dataplane/inert-settings.js';
 import { renderConfig, serverArgs } from '../../src/dataplane/render.js';
-import { ALT_SVC_MAX_AGE_S, http3Blocker, http3Lines } from '../../src/dataplane/render-http3.js';
+import { ALT_SVC_MAX_AGE_S, http3Blocker, http3Lines, quicTls } from '../../src/dataplane/render-http3.js';
 import { assignServerIds } from '../../src/dataplane/server-ids.js';
 import { check } from '../fixtures/haproxy-check.js';
 import { makeBackend, makeFrontend, makeHealthCheck, makeSnapshot } from '../fixtures/snapshots.js';
@@ -131,4 +132,32 @@ test('timeouts of 0 render as the defaults (HAProxy would read 0 as "never")', (
     assert.ok(cfg.includes(`  ${line}\n`), line);
   }
   assert.doesNotMatch(cfg, / 0ms/);
+});
+
+test('HTTP/3 on a TLS frontend: the QUIC bind reuses the TCP bind\'s TLS words, with ALPN h3 instead of h2', () => {
+  assert.equal(quicTls({ bind: ' ssl crt-list /run/x.crtlist ssl-min-ver TLSv1.2 alpn h2,http/1.1', firstRules: [] }),
+    'ssl crt-list /run/x.crtlist ssl-min-ver TLSv1.2');
+  assert.equal(quicTls({ bind: ' ssl crt-list /run/x.crtlist ssl-min-ver TLSv1.2', firstRules: [] }), 'ssl crt-list /run/x.crtlist ssl-min-ver TLSv1.2');
+  assert.equal(quicTls({ bind: '', firstRules: [] }), null);
+});
+
+test('renderConfig: an enable_http3 frontend with a certificate gets QUIC binds and alt-svc only when the binary has QUIC', () => {
+  const T = '2024-01-01T00:00:00.000Z';
+  const cert: Certificate = { id: 'c1', lbId: 'lb1', name: 'c', type: 'custom', commonName: 'a.example.com', subjectAlternativeName: [],
+    fingerprint: '', notValidBefore: T, notValidAfter: T, status: 'ready', statusDetails: null, pemSha256: 'ab', orderActive: false,
+    nextOrderAt: null, createdAt: T, updatedAt: T };
+  const b = makeBackend('b1', 'lb1', { pool: ['127.0.0.2'] });
+  const f = makeFrontend('f1', 'lb1', 'b1', 443, { enableHttp3: true, certificateIds: ['c1'] });
+  const s = { ...makeSnapshot('lb1', ['192.0.2.1'], [f], [b]), certificates: [cert] };
+  const cfg = (quic: boolean) => renderConfig(s, { runDir: '/run/lb1', certDir: '/certs', serverIds: assignServerIds({}, s), quic });
+  const withQuic = cfg(true);
+  const tcpBind = /^ {2}bind 192\.0\.2\.1:443 (ssl crt-list \S+ .*) alpn h2,http\/1\.1$/m.exec(withQuic);
+  assert.ok(tcpBind, withQuic);
+  assert.ok(withQuic.includes(`  bind quic4@192.0.2.1:443 ${tcpBind[1]} alpn h3\n`), 'same certificates and TLS profile over QUIC');
+  assert.match(withQuic, /^ {2}http-after-response set-header alt-svc 'h3=":443"; ma=86400'$/m);
+  const without = cfg(false);
+  assert.doesNotMatch(without, /quic|alt-svc/);
+  assert.equal(without, withQuic.split('\n').filter((l) => !/quic4@|alt-svc/.test(l)).join('\n'), 'nothing else differs');
+  assert.deepEqual(inertSettings(s, true), []);
+  assert.match(inertSettings(s, false)[0], /no QUIC support/);
 });
