@@ -190,7 +190,7 @@ describe('backend validation', () => {
     await refused(t.f, 'POST', `/lbs/${t.lbId}/backends`, backendBody({
       forward_protocol: 'udp', forward_port: 0, forward_port_algorithm: 'random', sticky_sessions: 'cookie', proxy_protocol: 'v9',
       on_marked_down_action: 'x', server_ip: ['10.0.0.1', 'nope', '10.0.0.1'], timeout_server: 'soon', max_retries: 99, name: '',
-      failover_host: 'https://x', health_check: hc({ port: 0, check_delay: 1, tcp_config: {}, http_config: { uri: '/' } }),
+      failover_host: 'ftp://x', health_check: hc({ port: 0, check_delay: 1, tcp_config: {}, http_config: { uri: '/' } }),
     }), [
       'forward_protocol', 'forward_port', 'forward_port_algorithm', 'sticky_sessions_cookie_name', 'proxy_protocol',
       'on_marked_down_action', 'server_ip.1', 'server_ip.2', 'timeout_server', 'max_retries', 'name', 'failover_host',
