@@ -8,12 +8,11 @@
 // The ACME account key lives in <dataDir>/acme/ and is reused. The challenge is not checked locally first: the names
 // need not resolve from this machine, only from the ACME server. The job also removes the PEM files of certificates
 // that went with their LB.
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import acme from 'acme-client';
+import type acme from 'acme-client';
 import type { Logger } from 'pino';
 import { parseCustomChain, sha256, type Certificate } from '../domain/certificates.js';
 import { writeAtomic } from '../dataplane/haproxy.js';
@@ -31,6 +30,10 @@ export interface AcmeOptions {
   tickMs?: number;
 }
 
+/** acme-client and what it brings (axios, node-forge) cost about 0.4 s of CPU to load: loaded when an order first runs. */
+let acmeModule: Promise<typeof acme> | null = null;
+const loadAcme = (): Promise<typeof acme> => (acmeModule ??= import('acme-client').then((m) => m.default));
+
 /** A renewal that failed is tried again after this long (or sooner, when less lifetime is left). */
 const RENEWAL_RETRY_MS = 15 * 60_000;
 /** How often files of deleted LBs' certificates are removed, and how old a file without a row must be. */
@@ -45,12 +48,7 @@ export class AcmeJob {
 
   constructor(private readonly store: Store, private readonly dataPlane: DataPlanePort, private readonly files: CertificateFiles,
     /** Resolves once the LB's data plane runs what is stored now (the reconciler). */
-    private readonly settled: (lbId: string) => Promise<void>, private readonly opts: AcmeOptions, private readonly log: Logger) {
-    if (opts.caFile) {
-      // acme-client talks through its own axios instance: the extra CA goes there, beside the system roots.
-      acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, readFileSync(opts.caFile, 'utf8')] });
-    }
-  }
+    private readonly settled: (lbId: string) => Promise<void>, private readonly opts: AcmeOptions, private readonly log: Logger) {}
 
   async start(): Promise<void> {
     // Files of certificates deleted with their LB while the process was down.
@@ -100,6 +98,11 @@ export class AcmeJob {
   /** The ACME account, created (or found again, same key) on first use; the key is made once and kept 0600. */
   private account(): Promise<acme.Client> {
     this.client ??= (async () => {
+      const acme = await loadAcme();
+      if (this.opts.caFile) {
+        // acme-client talks through its own axios instance: the extra CA goes there, beside the system roots.
+        acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, await readFile(this.opts.caFile, 'utf8')] });
+      }
       const dir = join(this.opts.dataDir, 'acme');
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const keyFile = join(dir, 'account-key.pem');
@@ -134,6 +137,7 @@ export class AcmeJob {
       const setChallenge = this.dataPlane.setChallenge?.bind(this.dataPlane);
       if (!setChallenge) throw new Error('this Fulcrum runs without a data plane (--dataplane none): nothing can answer HTTP-01');
       const client = await this.account();
+      const acme = await loadAcme();
       const [key, csr] = await acme.crypto.createCsr({ commonName: c.commonName, altNames: [c.commonName, ...c.subjectAlternativeName] },
         await acme.crypto.createPrivateEcdsaKey());
       const chain = await client.auto({
