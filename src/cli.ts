@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { DEFAULTS, parseListen, parseRateLimit, parseZones, resolveDataDir } from './config.js';
 import { createKey, listKeys, revokeKey } from './keys-cli.js';
 import { serve } from './serve.js';
+import { setServer, showServer, type ServerChange, type ServerCliOptions } from './ops/server-cli.js';
 
 const env = (name: string) => process.env[`FULCRUM_${name}`];
 
@@ -74,6 +75,25 @@ keys.command('revoke')
   .argument('<key>', 'access key (SCW…) or id')
   .addOption(dataDirOption())
   .action(async (name: string, o: { dataDir: string }) => { print(await revokeKey(resolveDataDir(o.dataDir), name)); });
+
+const apiOptions = (c: Command) => c
+  .addOption(new Option('--url <url>', 'the API of `fulcrum serve`').env('FULCRUM_URL').default(`http://${DEFAULTS.listen}`))
+  .addOption(new Option('--key <secret-key>', 'a secret key (X-Auth-Token)').env('FULCRUM_SECRET_KEY'))
+  .addOption(new Option('--zone <zone>', 'the zone of the backend').env('FULCRUM_ZONE').default(DEFAULTS.zone))
+  .option('--json', 'print JSON');
+const server = program.command('server')
+  .description('Weight, drain/maintenance and slow start of one pool server, through the API of a running `fulcrum serve` (no reload for weight and state)');
+apiOptions(server.command('show')
+  .description('The server\'s settings and live state')
+  .argument('<backend-id>').argument('<ip>'))
+  .action(async (backendId: string, ip: string, o: ServerCliOptions) => { print(await showServer(backendId, ip, o)); });
+apiOptions(server.command('set')
+  .description('Change the server\'s settings; the others keep their value')
+  .argument('<backend-id>').argument('<ip>')
+  .option('--weight <0-256>', 'share of new sessions (0: none)')
+  .option('--state <state>', 'ready, drain (no new sessions but sticky ones) or maintenance (no traffic)')
+  .option('--slow-start <duration>', 'ramp-up after the server comes back, e.g. 30s; off to remove (takes one seamless reload)'))
+  .action(async (backendId: string, ip: string, o: ServerCliOptions & ServerChange) => { print(await setServer(backendId, ip, o, o)); });
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`fulcrum: ${err.message}\n`);

@@ -14,8 +14,13 @@ import { ipRoutes } from './ips.js';
 import { lbRoutes } from './lbs.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { statsRoutes } from './stats.js';
+import { opsConfig, tokenOf } from '../ops/access.js';
+import { openApiRoute, registerOpenApi } from '../ops/openapi.js';
+import { serverAdminRoutes } from '../ops/servers.js';
 
 export const BODY_LIMIT = 1024 * 1024;
+/** The version the OpenAPI document states. */
+const API_VERSION = '0.1.0';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -53,6 +58,7 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
     },
   });
   app.decorateRequest('principal', null as unknown as Principal);
+  await registerOpenApi(app, API_VERSION);
   if (opts.onRoute) {
     const tell = opts.onRoute;
     app.addHook('onRoute', (r) => { for (const m of [r.method].flat()) tell(m, r.url); });
@@ -81,9 +87,10 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
   // limited per client address, so that guessing keys is slowed as well.
   app.addHook('onRequest', async (req, reply) => {
     const setHeader = (name: string, value: string) => { void reply.header(name, value); };
+    if (opsConfig(req).public) return;
     let principal: Principal;
     try {
-      principal = await keys.authenticate(req.headers['x-auth-token']);
+      principal = await keys.authenticate(tokenOf(req));
     } catch (err) {
       limiter.check(`address ${req.ip}`, setHeader);
       throw err;
@@ -97,7 +104,8 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
       throw invalidArgument('zone', 'constraint', `this deployment serves zones: ${ctx.zones.join(', ')}`);
     }
   });
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (opsConfig(req).ownContentType && reply.statusCode < 400) return payload;
     reply.header('content-type', 'application/json');
     return payload;
   });
@@ -115,6 +123,11 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
     frontendRoutes(r, ctx);
     statsRoutes(r, ctx);
   }, { prefix });
+  // Fulcrum's extensions beyond Scaleway (src/ops): same hooks, key and error shapes.
+  await app.register(async (r) => {
+    serverAdminRoutes(r, ctx);
+  }, { prefix: '/fulcrum/v1/zones/:zone' });
+  openApiRoute(app);
   return app;
 }
 

@@ -5,6 +5,7 @@ import type { ApplyResult, DataPlanePort } from '../control/port.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
 import type { ServerStat, ServerState } from '../domain/stats.js';
 import { LbInstance, type InstanceOptions } from './instance.js';
+import { applyServerAdmin } from './server-admin.js';
 import { uniquePool } from './server-ids.js';
 import { cli } from './runtime.js';
 import { parseServersState, type ServerStats } from './stats.js';
@@ -88,8 +89,11 @@ export class HaproxyDataPlane implements DataPlanePort {
     const result = await this.instance(snapshot.lb.id).apply(snapshot).finally(() => {
       this.applies.set(snapshot.lb.id, { start, end: Date.now() });
     });
-    if (result.ok) this.reportedDead.delete(snapshot.lb.id);
-    return result;
+    if (!result.ok) return result;
+    this.reportedDead.delete(snapshot.lb.id);
+    // Weight and admin state live in the runtime only (server-admin.ts): asserted after every apply.
+    return applyServerAdmin(this.instance(snapshot.lb.id).proc.cli, snapshot)
+      .then(() => result, (e: Error) => ({ ok: false, reason: e.message }));
   }
 
   /** Stops the LB's HAProxy and deletes its files. */

@@ -74,7 +74,14 @@ function serverOptions(b: Backend): string {
 }
 
 const serverLineArgs = (b: Backend, ip: string, id: number, options: string): string =>
-  `${hostPort(safeIp('pool', ip), safePort('forward_port', b.forwardPort))} id ${safeCount('server id', id, 1)} ${options}`;
+  `${hostPort(safeIp('pool', ip), safePort('forward_port', b.forwardPort))} id ${safeCount('server id', id, 1)} ${options}`
+  + slowStartArg(b, ip);
+
+/** Fulcrum's per-server slow start (server-admin.ts); the only server setting that is config, not runtime. */
+function slowStartArg(b: Backend, ip: string): string {
+  const slow = b.serverAdmin?.[ip]?.slowStartMs;
+  return slow ? ` slowstart ${ms('slow_start', slow, 1)}` : '';
+}
 
 /**
  * Everything after the server name, for the `server` line AND for runtime `add server`: dynamic servers do not

@@ -10,7 +10,7 @@ import { createConnection } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Fulcrum } from '../helpers/fulcrum.js';
-import { ROUTES, fillPath, paramsOf, withQuery, type Fixture, type IdKind, type RouteSpec } from './routes.js';
+import { ROUTES, fillPath, paramsOf, realIds, withQuery, type Fixture, type IdKind, type RouteSpec } from './routes.js';
 import {
   SEED, StoreDump, assertScalewayError, createFixture, raw, runs, sleep, startFulcrum, type RawResponse,
 } from './support.js';
@@ -216,7 +216,7 @@ function queryCases(route: RouteSpec): fc.Arbitrary<Record<string, string | stri
 }
 
 function pathFor(route: RouteSpec, choices: (string | IdKind | { id: string })[]): string {
-  const real: Record<IdKind, string> = { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId };
+  const real = realIds(fx);
   let i = 0;
   return fillPath(route.path, fx, (kind) => {
     const c = choices[i++] ?? 'real';
@@ -290,7 +290,7 @@ test('injection text in every query parameter and path parameter', async () => {
     for (const [n] of paramsOf(route.path).entries()) {
       for (const inj of [...INJECTIONS, 'x'.repeat(100), 'x'.repeat(101), 'x'.repeat(5000)]) {
         let k = 0;
-        const path = fillPath(route.path, fx, (kind) => (k++ === n ? inj : { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId }[kind]));
+        const path = fillPath(route.path, fx, (kind) => (k++ === n ? inj : realIds(fx)[kind]));
         const body = route.body ? JSON.stringify(validBody(route)) : undefined;
         await probe(route, { method: route.method, path, body, headers: body ? { 'content-type': 'application/json' } : {} });
         sent++;

@@ -2,7 +2,8 @@
 // cover every one. routes.test.ts checks this list against the routes the Fastify app really registers: a new route
 // fails that test until it is added here (and so fuzzed and access-checked).
 
-export type IdKind = 'lb_id' | 'backend_id' | 'frontend_id' | 'ip_id';
+/** Path parameters; `ip` is a pool server's address (Fulcrum's server administration). */
+export type IdKind = 'lb_id' | 'backend_id' | 'frontend_id' | 'ip_id' | 'ip';
 
 /** The objects the suites create before fuzzing; valid bodies refer to them. */
 export interface Fixture {
@@ -20,8 +21,12 @@ export interface Fixture {
 
 export interface RouteSpec {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** Path after /lb/v1/zones/:zone, with Fastify's :params. */
+  /** Path after /lb/v1/zones/:zone, with Fastify's :params; Fulcrum's own routes (OWN_ROUTE) are written whole. */
   path: string;
+  /** Served without a key (the OpenAPI document). */
+  public?: boolean;
+  /** Also takes the key as `Authorization: Bearer` (/metrics). */
+  bearer?: boolean;
   /** A valid body (also the base the fuzzer mutates); absent for routes that read none. */
   body?: (fx: Fixture) => Record<string, unknown>;
   /** Query parameters a valid request may carry, with a valid value each. */
@@ -92,7 +97,19 @@ export const ROUTES: RouteSpec[] = [
   { method: 'DELETE', path: '/frontends/:frontend_id' },
   { method: 'GET', path: '/lbs/:lb_id/backend-stats', query: { page: '1', page_size: '20' } },
   { method: 'GET', path: '/lbs/:lb_id/stats' },
+  { method: 'GET', path: '/fulcrum/v1/zones/:zone/backends/:backend_id/servers/:ip' },
+  { method: 'PATCH', path: '/fulcrum/v1/zones/:zone/backends/:backend_id/servers/:ip',
+    body: () => ({ weight: 10, admin_state: 'drain', slow_start: '30s' }) },
+  { method: 'GET', path: '/openapi.json', public: true },
 ];
+
+/** Fulcrum's routes outside Scaleway's prefix. */
+const OWN_ROUTE = /^\/(fulcrum\/|openapi\.json$|metrics$|ui\/)/;
+
+/** The fixture's object for each kind of path parameter. */
+export function realIds(fx: Fixture): Record<IdKind, string> {
+  return { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId, ip: fx.serverIps[0] };
+}
 
 /** `METHOD /path` of every route, HEAD included: Fastify answers HEAD for every GET route. */
 export function routeKeys(): string[] {
@@ -100,14 +117,14 @@ export function routeKeys(): string[] {
 }
 
 export function paramsOf(path: string): IdKind[] {
-  return [...path.matchAll(/:([a-z_]+)/g)].map((m) => m[1] as IdKind);
+  return [...path.matchAll(/:([a-z_]+)/g)].map((m) => m[1]).filter((k) => k !== 'zone') as IdKind[];
 }
 
 /** The path with each :param replaced by the fixture object of that kind, or by `pick(kind)` when given. */
 export function fillPath(path: string, fx: Fixture, pick?: (kind: IdKind) => string, zone = 'fr-par-1'): string {
-  const real: Record<IdKind, string> = { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId };
-  const filled = path.replace(/:([a-z_]+)/g, (_m, k: IdKind) => encodeURIComponent(pick ? pick(k) : real[k]));
-  return `/lb/v1/zones/${zone}${filled}`;
+  const real = realIds(fx);
+  const filled = path.replace(/:([a-z_]+)/g, (_m, k: IdKind | 'zone') => (k === 'zone' ? zone : encodeURIComponent(pick ? pick(k) : real[k])));
+  return OWN_ROUTE.test(path) ? filled : `/lb/v1/zones/${zone}${filled}`;
 }
 
 export function withQuery(path: string, query: Record<string, string | string[]> | undefined): string {
