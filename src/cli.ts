@@ -23,6 +23,7 @@ program.command('serve')
   .addOption(new Option('--rate-limit <n>', 'requests per second per secret key; over it, 429 too_many_requests (0: no limit)')
     .env('FULCRUM_RATE_LIMIT').default(DEFAULTS.rateLimit))
   .addOption(new Option('--rate-limit-burst <n>', 'requests a key may send at once (default: twice --rate-limit)').env('FULCRUM_RATE_LIMIT_BURST'))
+  .addOption(new Option('--metrics-public', 'serve /metrics without a key (by default it needs the admin key)').env('FULCRUM_METRICS_PUBLIC'))
   .addHelpText('after', `
 Environment:
   FULCRUM_SECRET_KEY   the admin secret key (a UUID), sent by clients as X-Auth-Token. When unset, one is generated on
@@ -34,7 +35,7 @@ Environment:
 API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI or Terraform at http://<listen>.`)
   .action(async (opts: {
     listen: string; dataDir: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none'; logLevel: string;
-    rateLimit: string; rateLimitBurst?: string;
+    rateLimit: string; rateLimitBurst?: string; metricsPublic?: boolean;
   }) => {
     const zones = env('ZONE') && opts.zone.length === 1 && opts.zone[0] === DEFAULTS.zone ? env('ZONE')!.split(',') : opts.zone;
     const running = await serve({
@@ -46,6 +47,7 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
       dataplane: opts.dataplane,
       logLevel: opts.logLevel,
       rateLimit: parseRateLimit(opts.rateLimit, opts.rateLimitBurst),
+      metricsPublic: opts.metricsPublic === true,
     });
     const stop = () => { void running.close().then(() => process.exit(0)); };
     process.once('SIGINT', stop);

@@ -12,6 +12,8 @@ export interface ServeConfig {
   logLevel: string;
   /** Requests per second per key (0: no limit) and the burst a key may send at once. */
   rateLimit: { perSecond: number; burst: number };
+  /** Serve /metrics without a key. */
+  metricsPublic: boolean;
 }
 
 export const DEFAULTS = {

@@ -13,6 +13,7 @@ import { Reconciler } from './control/reconciler.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
 import { SqliteStore } from './store/sqlite.js';
 import { isUuid } from './domain/validation.js';
+import { ControlMetrics } from './ops/metrics.js';
 
 export interface Running {
   url: string;
@@ -21,7 +22,8 @@ export interface Running {
 
 export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.logLevel })): Promise<Running> {
   mkdirSync(cfg.dataDir, { recursive: true });
-  const store = new SqliteStore(join(cfg.dataDir, 'fulcrum.db'));
+  const metrics = new ControlMetrics();
+  const store = metrics.meterStore(new SqliteStore(join(cfg.dataDir, 'fulcrum.db')));
   const pool = new AddressPool(cfg.ipPool);
 
   if (cfg.secretKey !== null && !isUuid(cfg.secretKey)) throw new Error('FULCRUM_SECRET_KEY must be a UUID (the Scaleway SDKs refuse other keys)');
@@ -38,10 +40,11 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     await store.setSetting('default_project_id', defaultProjectId);
   }
 
-  const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane() : new HaproxyDataPlane({ dataDir: cfg.dataDir });
+  const dataPlane: DataPlanePort = metrics.meterDataPlane(cfg.dataplane === 'none' ? new MemoryDataPlane()
+    : new HaproxyDataPlane({ dataDir: cfg.dataDir, onReload: metrics.onReload }));
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
   const app = await buildApi({ store, reconciler, pool, zones: cfg.zones, defaultProjectId }, new Keys(secretKey, store), log,
-    { rateLimit: cfg.rateLimit });
+    { rateLimit: cfg.rateLimit, metrics: { control: metrics, dataDir: cfg.dataplane === 'none' ? null : cfg.dataDir, public: cfg.metricsPublic } });
   await reconciler.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   log.info({ address, dataDir: cfg.dataDir, zones: cfg.zones }, 'fulcrum serving');

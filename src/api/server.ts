@@ -15,6 +15,7 @@ import { lbRoutes } from './lbs.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { statsRoutes } from './stats.js';
 import { opsConfig, tokenOf } from '../ops/access.js';
+import { metricsRoute, type MetricsOptions } from '../ops/metrics-route.js';
 import { openApiRoute, registerOpenApi } from '../ops/openapi.js';
 import { serverAdminRoutes } from '../ops/servers.js';
 
@@ -31,6 +32,8 @@ declare module 'fastify' {
 export interface ApiOptions {
   /** Per-key request rate limit; default none (`fulcrum serve` always gives one, see cli.ts). */
   rateLimit?: RateLimitOptions;
+  /** /metrics; without it the route is not served (tests that build the API alone). */
+  metrics?: MetricsOptions;
   /** Told about every route as it is registered (tests enumerate the routes with it). */
   onRoute?: (method: string, url: string) => void;
 }
@@ -128,6 +131,10 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
     serverAdminRoutes(r, ctx);
   }, { prefix: '/fulcrum/v1/zones/:zone' });
   openApiRoute(app);
+  if (opts.metrics) {
+    opts.metrics.control.observeRequests(app);
+    metricsRoute(app, ctx, opts.metrics);
+  }
   return app;
 }
 

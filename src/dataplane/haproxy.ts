@@ -43,6 +43,8 @@ export interface HaproxyOptions {
   /** Bound on waiting for a worker after start and after reload. */
   startTimeoutMs?: number;
   reloadTimeoutMs?: number;
+  /** Told about every reload attempt, with its duration (metrics). */
+  onReload?: (ok: boolean, seconds: number) => void;
 }
 
 export class HaproxyError extends Error {}
@@ -83,7 +85,7 @@ export class HaproxyProcess {
   private readonly startTimeoutMs: number;
   private readonly reloadTimeoutMs: number;
 
-  constructor(readonly paths: LbPaths, opts: HaproxyOptions = {}) {
+  constructor(readonly paths: LbPaths, private readonly opts: HaproxyOptions = {}) {
     this.bin = opts.bin ?? 'haproxy';
     this.startTimeoutMs = opts.startTimeoutMs ?? 10_000;
     this.reloadTimeoutMs = opts.reloadTimeoutMs ?? 10_000;
@@ -202,6 +204,15 @@ export class HaproxyProcess {
    * failure the old worker keeps serving, the previous config file is restored, and this throws with the reason.
    */
   async reload(configText: string): Promise<void> {
+    const start = performance.now();
+    const report = (ok: boolean) => this.opts.onReload?.(ok, (performance.now() - start) / 1000);
+    await this.reloadNow(configText).then(() => report(true), (e: unknown) => {
+      report(false);
+      throw e;
+    });
+  }
+
+  private async reloadNow(configText: string): Promise<void> {
     const before = await this.showProc();
     const previous = await readFile(this.paths.config, 'utf8').catch(() => null);
     await this.dumpServerState(previous ?? '', configText);

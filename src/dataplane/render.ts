@@ -7,6 +7,7 @@ import type { LbSnapshot } from '../domain/snapshot.js';
 import {
   PEERS_SECTION, RESOLVERS_SECTION, backendName, dynamicCookieKey, failoverBackendName, frontendName, serverName,
 } from './names.js';
+import { metricsSection } from './render-metrics.js';
 import { uniquePool, type ServerIds } from './server-ids.js';
 import { hostPort, ms, parseHostPort, safeCount, safeIp, safePort, safeToken } from './tokens.js';
 
@@ -262,6 +263,7 @@ export function renderConfig(snapshot: LbSnapshot, opts: RenderOptions): string 
     bound.add(f.inboundPort);
     out.push(...frontendSection(f, b, addresses), '');
   }
+  out.push(...metricsSection(opts.runDir));
   for (const b of byId(snapshot.backends)) {
     out.push(...backendSection(b, opts.serverIds[b.id] ?? {}, opts.peer), '');
     if (hasFailover(b)) out.push(...failoverSection(b), '');
