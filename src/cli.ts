@@ -1,8 +1,9 @@
 // The `fulcrum` command line.
 import { Command, Option } from 'commander';
-import { DEFAULTS, parseListen, parseRateLimit, parseZones, resolveDataDir } from './config.js';
+import { DEFAULTS, parseListen, parseLogRotation, parseRateLimit, parseZones, resolveDataDir } from './config.js';
 import { createKey, listKeys, revokeKey } from './keys-cli.js';
 import { serve } from './serve.js';
+import { printLogs } from './ops/logs-cli.js';
 import { setServer, showServer, type ServerChange, type ServerCliOptions } from './ops/server-cli.js';
 
 const env = (name: string) => process.env[`FULCRUM_${name}`];
@@ -24,6 +25,9 @@ program.command('serve')
     .env('FULCRUM_RATE_LIMIT').default(DEFAULTS.rateLimit))
   .addOption(new Option('--rate-limit-burst <n>', 'requests a key may send at once (default: twice --rate-limit)').env('FULCRUM_RATE_LIMIT_BURST'))
   .addOption(new Option('--metrics-public', 'serve /metrics without a key (by default it needs the admin key)').env('FULCRUM_METRICS_PUBLIC'))
+  .addOption(new Option('--log-max-bytes <n>', 'each LB\'s access.log and haproxy.log are rotated past this size').env('FULCRUM_LOG_MAX_BYTES')
+    .default(DEFAULTS.logMaxBytes))
+  .addOption(new Option('--log-keep <n>', 'rotated files kept per log').env('FULCRUM_LOG_KEEP').default(DEFAULTS.logKeep))
   .addHelpText('after', `
 Environment:
   FULCRUM_SECRET_KEY   the admin secret key (a UUID), sent by clients as X-Auth-Token. When unset, one is generated on
@@ -35,7 +39,7 @@ Environment:
 API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI or Terraform at http://<listen>.`)
   .action(async (opts: {
     listen: string; dataDir: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none'; logLevel: string;
-    rateLimit: string; rateLimitBurst?: string; metricsPublic?: boolean;
+    rateLimit: string; rateLimitBurst?: string; metricsPublic?: boolean; logMaxBytes: string; logKeep: string;
   }) => {
     const zones = env('ZONE') && opts.zone.length === 1 && opts.zone[0] === DEFAULTS.zone ? env('ZONE')!.split(',') : opts.zone;
     const running = await serve({
@@ -48,6 +52,7 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
       logLevel: opts.logLevel,
       rateLimit: parseRateLimit(opts.rateLimit, opts.rateLimitBurst),
       metricsPublic: opts.metricsPublic === true,
+      logRotation: parseLogRotation(opts.logMaxBytes, opts.logKeep),
     });
     const stop = () => { void running.close().then(() => process.exit(0)); };
     process.once('SIGINT', stop);
@@ -77,6 +82,16 @@ keys.command('revoke')
   .argument('<key>', 'access key (SCW…) or id')
   .addOption(dataDirOption())
   .action(async (name: string, o: { dataDir: string }) => { print(await revokeKey(resolveDataDir(o.dataDir), name)); });
+
+program.command('logs')
+  .description('Print a load balancer\'s access log (frontends with enable_access_logs), rotated files first; or HAProxy\'s own log')
+  .argument('<lb-id>')
+  .option('-f, --follow', 'keep printing lines as they are written')
+  .option('--process', 'HAProxy\'s own log (alerts, warnings, server state changes) instead of the access log')
+  .addOption(dataDirOption())
+  .action(async (lbId: string, o: { follow?: boolean; process?: boolean; dataDir: string }) => {
+    await printLogs(resolveDataDir(o.dataDir), lbId, o);
+  });
 
 const apiOptions = (c: Command) => c
   .addOption(new Option('--url <url>', 'the API of `fulcrum serve`').env('FULCRUM_URL').default(`http://${DEFAULTS.listen}`))

@@ -14,6 +14,8 @@ export interface ServeConfig {
   rateLimit: { perSecond: number; burst: number };
   /** Serve /metrics without a key. */
   metricsPublic: boolean;
+  /** Size-based rotation of each LB's access.log and haproxy.log. */
+  logRotation: { maxBytes: number; keep: number };
 }
 
 export const DEFAULTS = {
@@ -24,6 +26,8 @@ export const DEFAULTS = {
   dataplane: 'haproxy',
   logLevel: 'info',
   rateLimit: '100',
+  logMaxBytes: String(10 * 1024 * 1024),
+  logKeep: '5',
 } as const;
 
 const ZONE_RE = /^[a-z]{2}-[a-z]{3,7}-[1-9]$/;
@@ -49,6 +53,13 @@ export function parseRateLimit(rate: string, burst: string | undefined): { perSe
   const b = burst === undefined ? Math.max(1, perSecond * 2) : n(burst, '--rate-limit-burst');
   if (b < 1) throw new Error('--rate-limit-burst: at least 1');
   return { perSecond, burst: b };
+}
+
+/** `--log-max-bytes N` (at least 1024) and `--log-keep N` (1 to 99). */
+export function parseLogRotation(maxBytes: string, keep: string): { maxBytes: number; keep: number } {
+  if (!/^\d{1,12}$/.test(maxBytes) || Number(maxBytes) < 1024) throw new Error(`--log-max-bytes ${maxBytes}: a whole number of bytes, at least 1024`);
+  if (!/^\d{1,2}$/.test(keep) || Number(keep) < 1) throw new Error(`--log-keep ${keep}: a whole number from 1 to 99`);
+  return { maxBytes: Number(maxBytes), keep: Number(keep) };
 }
 
 export function resolveDataDir(dir: string): string {

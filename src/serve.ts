@@ -13,6 +13,7 @@ import { Reconciler } from './control/reconciler.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
 import { SqliteStore } from './store/sqlite.js';
 import { isUuid } from './domain/validation.js';
+import { LogRotator } from './ops/log-rotation.js';
 import { ControlMetrics } from './ops/metrics.js';
 
 export interface Running {
@@ -46,6 +47,8 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const app = await buildApi({ store, reconciler, pool, zones: cfg.zones, defaultProjectId }, new Keys(secretKey, store), log,
     { rateLimit: cfg.rateLimit, metrics: { control: metrics, dataDir: cfg.dataplane === 'none' ? null : cfg.dataDir, public: cfg.metricsPublic } });
   await reconciler.start();
+  const rotator = cfg.dataplane === 'none' ? null : new LogRotator(cfg.dataDir, cfg.logRotation);
+  rotator?.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   log.info({ address, dataDir: cfg.dataDir, zones: cfg.zones }, 'fulcrum serving');
 
@@ -53,6 +56,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     url: address,
     async close() {
       await app.close();
+      await rotator?.stop();
       await reconciler.close();
       await dataPlane.close();
       await store.close();

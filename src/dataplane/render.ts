@@ -7,6 +7,7 @@ import type { LbSnapshot } from '../domain/snapshot.js';
 import {
   PEERS_SECTION, RESOLVERS_SECTION, backendName, dynamicCookieKey, failoverBackendName, frontendName, serverName,
 } from './names.js';
+import { accessLogLines } from './render-logs.js';
 import { metricsSection } from './render-metrics.js';
 import { uniquePool, type ServerIds } from './server-ids.js';
 import { hostPort, ms, parseHostPort, safeCount, safeIp, safePort, safeToken } from './tokens.js';
@@ -212,7 +213,7 @@ function frontendSection(f: Frontend, b: Backend, addresses: string[]): string[]
   if (f.connectionRateLimit !== null) {
     L.push(`rate-limit sessions ${safeCount('connection_rate_limit', f.connectionRateLimit, 1)}`);
   }
-  L.push(f.enableAccessLogs ? (http ? 'option httplog' : 'option tcplog') : 'no log');
+  L.push(...accessLogLines(f.enableAccessLogs, http));
   if (hasFailover(b)) L.push(`use_backend ${failoverBackendName(b.id)} if { nbsrv(${be}) lt 1 }`);
   L.push(`default_backend ${be}`);
   return [`frontend ${frontendName(f.id)}`, ...L.map((l) => `  ${l}`)];
