@@ -18,6 +18,8 @@ import { opsConfig, tokenOf } from '../ops/access.js';
 import { metricsRoute, type MetricsOptions } from '../ops/metrics-route.js';
 import { openApiRoute, registerOpenApi } from '../ops/openapi.js';
 import { serverAdminRoutes } from '../ops/servers.js';
+import { trafficRoute } from '../ops/traffic.js';
+import { uiRoutes } from '../ops/ui.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 /** The version the OpenAPI document states. */
@@ -129,8 +131,10 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
   // Fulcrum's extensions beyond Scaleway (src/ops): same hooks, key and error shapes.
   await app.register(async (r) => {
     serverAdminRoutes(r, ctx);
+    trafficRoute(r, ctx, opts.metrics?.dataDir ?? null);
   }, { prefix: '/fulcrum/v1/zones/:zone' });
   openApiRoute(app);
+  uiRoutes(app, ctx);
   if (opts.metrics) {
     opts.metrics.control.observeRequests(app);
     metricsRoute(app, ctx, opts.metrics);

@@ -21,3 +21,8 @@ export function tokenOf(req: FastifyRequest): string | string[] | undefined {
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
   return m ? m[1] : undefined;
 }
+
+declare module 'fastify' {
+  // Route options may carry these (`config: { public: true }`).
+  interface FastifyContextConfig extends OpsRouteConfig {}
+}

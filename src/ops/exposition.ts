@@ -31,6 +31,43 @@ export function formatLabels(labels: Labels): string {
   return labels.length ? `{${labels.map(([k, v]) => `${k}="${escape(v)}"`).join(',')}}` : '';
 }
 
+export interface Sample {
+  name: string;
+  labels: Labels;
+  /** As written (`NaN`, `+Inf` and exponents included). */
+  value: string;
+  timestamp?: string;
+}
+
+/**
+ * Walks an exposition. Samples belong to the family of the closest HELP/TYPE above them (histogram `_bucket`/`_sum`/
+ * `_count` samples included), or are a family of their own.
+ */
+function forEachLine(text: string, on: { meta?: (kind: 'HELP' | 'TYPE', name: string, rest: string) => void;
+  sample: (family: string, s: Sample) => void; }): void {
+  let current: string | null = null;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const meta = /^#\s+(HELP|TYPE)\s+(\S+)\s?(.*)$/.exec(line);
+    if (meta) {
+      on.meta?.(meta[1] as 'HELP' | 'TYPE', meta[2], meta[3]);
+      current = meta[2];
+      continue;
+    }
+    if (line.startsWith('#')) continue;
+    const m = SAMPLE.exec(line);
+    if (!m) continue;
+    on.sample(current && m[1].startsWith(current) ? current : m[1], { name: m[1], labels: parseLabels(m[2] ?? ''), value: m[3], timestamp: m[4] });
+  }
+}
+
+/** Every sample of an exposition. */
+export function samplesOf(text: string): Sample[] {
+  const out: Sample[] = [];
+  forEachLine(text, { sample: (_f, s) => out.push(s) });
+  return out;
+}
+
 export class Exposition {
   private readonly families = new Map<string, Family>();
 
@@ -43,28 +80,19 @@ export class Exposition {
     return f;
   }
 
-  /** Adds one source's exposition. Samples belong to the family of the closest HELP/TYPE above them (histogram
-   * `_bucket`/`_sum`/`_count` samples included), or are a family of their own. */
+  /** Adds one source's exposition, with each sample's labels rewritten by `relabel`. */
   add(text: string, relabel: Relabel = (l) => l): void {
-    let current: string | null = null;
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      const meta = /^#\s+(HELP|TYPE)\s+(\S+)\s?(.*)$/.exec(line);
-      if (meta) {
-        const f = this.family(meta[2]);
-        if (meta[1] === 'HELP') f.help ??= meta[3];
-        else f.type ??= meta[3];
-        current = meta[2];
-        continue;
-      }
-      if (line.startsWith('#')) continue;
-      const m = SAMPLE.exec(line);
-      if (!m) continue;
-      const labels = relabel(parseLabels(m[2] ?? ''));
-      if (!labels) continue;
-      const name = current && m[1].startsWith(current) ? current : m[1];
-      this.family(name).samples.push(`${m[1]}${formatLabels(labels)} ${m[3]}${m[4] ? ` ${m[4]}` : ''}`);
-    }
+    forEachLine(text, {
+      meta: (kind, name, rest) => {
+        const f = this.family(name);
+        if (kind === 'HELP') f.help ??= rest;
+        else f.type ??= rest;
+      },
+      sample: (family, s) => {
+        const labels = relabel(s.labels);
+        if (labels) this.family(family).samples.push(`${s.name}${formatLabels(labels)} ${s.value}${s.timestamp ? ` ${s.timestamp}` : ''}`);
+      },
+    });
   }
 
   /** Adds one sample of a gauge. */

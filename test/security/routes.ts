@@ -27,6 +27,8 @@ export interface RouteSpec {
   public?: boolean;
   /** Also takes the key as `Authorization: Bearer` (/metrics). */
   bearer?: boolean;
+  /** The content type of a success, when not `application/json` (the dashboard's files). */
+  contentType?: string;
   /** A valid body (also the base the fuzzer mutates); absent for routes that read none. */
   body?: (fx: Fixture) => Record<string, unknown>;
   /** Query parameters a valid request may carry, with a valid value each. */
@@ -100,11 +102,16 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/fulcrum/v1/zones/:zone/backends/:backend_id/servers/:ip' },
   { method: 'PATCH', path: '/fulcrum/v1/zones/:zone/backends/:backend_id/servers/:ip',
     body: () => ({ weight: 10, admin_state: 'drain', slow_start: '30s' }) },
+  { method: 'GET', path: '/fulcrum/v1/zones/:zone/lbs/:lb_id/traffic' },
   { method: 'GET', path: '/openapi.json', public: true },
+  { method: 'GET', path: '/ui/', public: true, contentType: 'text/html; charset=utf-8' },
+  { method: 'GET', path: '/ui/app.js', public: true, contentType: 'text/javascript; charset=utf-8' },
+  { method: 'GET', path: '/ui/app.css', public: true, contentType: 'text/css; charset=utf-8' },
+  { method: 'GET', path: '/ui/config.json', public: true },
 ];
 
 /** Fulcrum's routes outside Scaleway's prefix. */
-const OWN_ROUTE = /^\/(fulcrum\/|openapi\.json$|metrics$|ui\/)/;
+const OWN_ROUTE = /^\/(fulcrum\/|openapi\.json$|metrics$|ui(\/|$))/;
 
 /** The fixture's object for each kind of path parameter. */
 export function realIds(fx: Fixture): Record<IdKind, string> {
