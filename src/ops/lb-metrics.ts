@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { lbPaths } from '../dataplane/haproxy.js';
 import { backendIdOf, frontendIdOf, ipOfServer } from '../dataplane/names.js';
 import { METRICS_FRONTEND, METRICS_SOCKET } from '../dataplane/render-metrics.js';
-import type { Exposition, Labels } from './exposition.js';
+import type { Exposition, Relabel } from './exposition.js';
 
 /** Bound of one LB's scrape: a stuck HAProxy costs the scrape this long, not more. */
 const SCRAPE_TIMEOUT_MS = 2000;
@@ -26,22 +26,32 @@ export function scrapeSocket(socketPath: string, timeoutMs = SCRAPE_TIMEOUT_MS):
   });
 }
 
-export function relabelFor(lbId: string): (labels: Labels) => Labels | null {
-  return (labels) => {
-    const out: Labels = [['lb_id', lbId]];
-    for (const [k, v] of labels) {
-      if (k === 'proxy') {
-        if (v === METRICS_FRONTEND) return null;
-        const fe = frontendIdOf(v);
-        const be = backendIdOf(v);
-        if (fe) out.push(['frontend_id', fe]);
-        else if (be) out.push(['backend_id', be]);
-        else if (v.startsWith('be_') && v.endsWith('_failover')) out.push(['backend_id', v.slice(3, -'_failover'.length)], ['failover', 'true']);
-        else out.push(['proxy', v]);
-      } else if (k === 'server') {
-        const ip = ipOfServer(v);
-        out.push(ip ? ['server_ip', ip] : ['server', v]);
-      } else out.push([k, v]);
+/**
+ * The relabelling of one LB's exporter samples, on the label text. HAProxy's names are derived from ids and addresses
+ * (names.ts), which hold no quote or backslash, so each `proxy="…"` and `server="…"` pair is found and replaced as
+ * text; anything else is kept as HAProxy wrote it.
+ */
+export function relabelFor(lbId: string): Relabel {
+  const head = `lb_id="${lbId}"`;
+  return (text) => {
+    let out = head;
+    for (const pair of text ? text.split('",') : []) {
+      const eq = pair.indexOf('="');
+      if (eq < 0) continue; // a trailing comma
+      const key = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 2).replace(/"$/, '');
+      if (key === 'proxy') {
+        if (value === METRICS_FRONTEND) return null;
+        const fe = frontendIdOf(value);
+        const be = backendIdOf(value);
+        if (fe) out += `,frontend_id="${fe}"`;
+        else if (be) out += `,backend_id="${be}"`;
+        else if (value.startsWith('be_') && value.endsWith('_failover')) out += `,backend_id="${value.slice(3, -'_failover'.length)}",failover="true"`;
+        else out += `,proxy="${value}"`;
+      } else if (key === 'server') {
+        const ip = ipOfServer(value);
+        out += ip ? `,server_ip="${ip}"` : `,server="${value}"`;
+      } else out += `,${key}="${value}"`;
     }
     return out;
   };

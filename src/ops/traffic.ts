@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadLb, type ApiContext } from '../api/context.js';
 import { lbPaths } from '../dataplane/haproxy.js';
 import { METRICS_SOCKET } from '../dataplane/render-metrics.js';
-import { samplesOf, type Labels } from './exposition.js';
+import { parseLabels, samplesOf } from './exposition.js';
 import { relabelFor, scrapeSocket } from './lb-metrics.js';
 
 const Counters = {
@@ -39,15 +39,15 @@ export function trafficOf(lbId: string, text: string): Omit<TrafficAnswer, 'read
   for (const s of samplesOf(text)) {
     const m = /^haproxy_(frontend|backend|server)_(.+)$/.exec(s.name);
     if (!m) continue;
-    const labels = relabel(s.labels);
-    if (!labels) continue;
-    const l = Object.fromEntries(labels as Labels);
+    const labels = relabel(s.labelText);
+    if (labels === null) continue;
+    const l = Object.fromEntries(parseLabels(labels));
     if (l.failover) continue;
     const key = m[1] === 'frontend' ? `f ${l.frontend_id}` : m[1] === 'backend' ? `b ${l.backend_id}` : `s ${l.backend_id} ${l.server_ip}`;
     if ((m[1] === 'frontend' && !l.frontend_id) || (m[1] !== 'frontend' && !l.backend_id) || (m[1] === 'server' && !l.server_ip)) continue;
     let row = rows.get(key);
     if (!row) rows.set(key, row = { labels: l, sessions_total: 0, requests_total: 0, errors_total: 0 });
-    const v = Number(s.value);
+    const v = Number(s.rest.split(' ')[0]);
     if (!Number.isFinite(v)) continue;
     switch (m[2]) {
       case 'sessions_total': row.sessions_total = v; break;
