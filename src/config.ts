@@ -1,5 +1,6 @@
 // `fulcrum serve` settings: flags, each also FULCRUM_<NAME> in the environment.
 import { resolve } from 'node:path';
+import { normalizeSubnet } from './domain/acls.js';
 
 export interface ServeConfig {
   listen: { host: string; port: number };
@@ -16,6 +17,10 @@ export interface ServeConfig {
   metricsPublic: boolean;
   /** Size-based rotation of each LB's access.log and haproxy.log. */
   logRotation: { maxBytes: number; keep: number };
+  /** Let's Encrypt certificates: the ACME directory, the account's contact, extra CAs for the ACME server's HTTPS. */
+  acme?: { directoryUrl: string; email: string | null; caFile: string | null };
+  /** Addresses and CIDRs that ACLs with ips_edge_services match (none by default). */
+  edgeServicesIps: string[];
 }
 
 export const DEFAULTS = {
@@ -28,6 +33,8 @@ export const DEFAULTS = {
   rateLimit: '100',
   logMaxBytes: String(10 * 1024 * 1024),
   logKeep: '5',
+  acmeDirectory: 'https://acme-v02.api.letsencrypt.org/directory',
+  edgeServicesIps: '',
 } as const;
 
 const ZONE_RE = /^[a-z]{2}-[a-z]{3,7}-[1-9]$/;
@@ -60,6 +67,13 @@ export function parseLogRotation(maxBytes: string, keep: string): { maxBytes: nu
   if (!/^\d{1,12}$/.test(maxBytes) || Number(maxBytes) < 1024) throw new Error(`--log-max-bytes ${maxBytes}: a whole number of bytes, at least 1024`);
   if (!/^\d{1,2}$/.test(keep) || Number(keep) < 1) throw new Error(`--log-keep ${keep}: a whole number from 1 to 99`);
   return { maxBytes: Number(maxBytes), keep: Number(keep) };
+}
+
+/** `--edge-services-ips a,b/24`: addresses and CIDRs, comma-separated. */
+export function parseEdgeServicesIps(list: string): string[] {
+  const items = list.split(',').map((x) => x.trim()).filter((x) => x);
+  for (const x of items) if (normalizeSubnet(x) === null) throw new Error(`--edge-services-ips ${x}: not an address or CIDR`);
+  return items;
 }
 
 export function resolveDataDir(dir: string): string {

@@ -15,7 +15,7 @@ import { BIN } from '../helpers/fulcrum.js';
 import { fulcrumCli } from './support.js';
 
 // Rotation past 4 KiB, 3 files kept: a few dozen requests rotate several times.
-const e = E2e.suite('access-logs', { env: { FULCRUM_LOG_MAX_BYTES: '4096', FULCRUM_LOG_KEEP: '3' } });
+const e = E2e.suite('access-logs', () => ({ env: { FULCRUM_LOG_MAX_BYTES: '4096', FULCRUM_LOG_KEEP: '3' } }));
 
 /**
  * Sends a line through the TCP echo server and closes once it came back. (A connection that sends nothing is not
