@@ -4,7 +4,7 @@
 // last catch-up and the truncate are synchronous calls back to back, so only a line written in those microseconds would
 // be lost; to avoid even that, a file over the limit is rotated when it did not grow since the previous look (a lull),
 // and regardless once it is twice the limit. While `fulcrum serve` is down nothing is rotated.
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -26,10 +26,11 @@ export async function rotate(file: string, keep: number): Promise<void> {
     await rename(`${file}.${i}`, `${file}.${i + 1}`).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
   }
   const fd = openSync(file, 'r+');
+  const tmp = `${file}.1.tmp`;
   try {
-    await copyFile(file, `${file}.1`);
-    let copied = (await stat(`${file}.1`)).size;
-    const out = openSync(`${file}.1`, 'a');
+    await copyFile(file, tmp);
+    let copied = (await stat(tmp)).size;
+    const out = openSync(tmp, 'a');
     try {
       // Synchronous from here to the truncate: nothing else runs in between.
       for (let size = fstatSync(fd).size; size > copied; size = fstatSync(fd).size) {
@@ -38,6 +39,8 @@ export async function rotate(file: string, keep: number): Promise<void> {
         writeSync(out, rest);
         copied = size;
       }
+      // `.1` appears complete (a reader following the log takes a new `.1` as the sign of a rotation).
+      renameSync(tmp, `${file}.1`);
       ftruncateSync(fd, 0);
     } finally {
       closeSync(out);

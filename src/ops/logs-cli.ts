@@ -41,17 +41,22 @@ export async function printLogs(dataDir: string, lbId: string, o: LogsOptions = 
   const file = o.process ? paths.logFile : paths.accessLogFile;
   const write = o.write ?? ((t: string) => { process.stdout.write(t); });
   for (let i = 99; i >= 1; i--) if (existsSync(`${file}.${i}`)) await copyFrom(`${file}.${i}`, 0, write);
+  const rotatedId = () => stat(`${file}.1`).then((s) => s.ino, () => null);
+  let lastRotated = await rotatedId();
   let pos = existsSync(file) ? await copyFrom(file, 0, write) : 0;
   while (o.follow && !o.signal?.aborted) {
     await sleep(FOLLOW_POLL_MS);
-    const size = await stat(file).then((s) => s.size, () => 0);
-    // Smaller than what was read: rotated (copied to .1, then emptied). What was added to .1 after our last read is
-    // printed from there first.
-    if (size < pos) {
-      const rotated = await stat(`${file}.1`).then((s) => s.size, () => 0);
-      if (rotated > pos) await copyFrom(`${file}.1`, pos, write);
+    // A new `.1` (log-rotation.ts renames it into place, complete, just before emptying the file) means a rotation:
+    // what was written after our last read is at the end of `.1`, and the file starts over. Sizes alone could not
+    // tell: the emptied file may have grown past our position again before we look.
+    const rotated = await rotatedId();
+    if (rotated !== null && rotated !== lastRotated) {
+      lastRotated = rotated;
+      await copyFrom(`${file}.1`, pos, write);
       pos = 0;
     }
+    const size = await stat(file).then((s) => s.size, () => 0);
+    if (size < pos) pos = 0; // emptied by something else
     if (size > pos) pos = await copyFrom(file, pos, write);
   }
 }
