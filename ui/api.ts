@@ -13,7 +13,9 @@ export interface Counters { sessions_total: number; requests_total: number; erro
 export interface Traffic { running: boolean; read_at: string; frontends: (Counters & { frontend_id: string })[];
   backends: (Counters & { backend_id: string })[]; servers: (Counters & { backend_id: string; ip: string; status: string; weight: number })[] }
 
-export interface LbView { lb: Lb; frontends: Frontend[]; backends: Backend[]; stats: ServerStat[]; traffic: Traffic }
+export interface Route { id: string; frontend_id: string; backend_id: string; match: Record<string, string | boolean> }
+
+export interface LbView { lb: Lb; frontends: Frontend[]; backends: Backend[]; routes: Route[]; stats: ServerStat[]; traffic: Traffic }
 
 export class Api {
   constructor(private readonly key: string) {}
@@ -44,6 +46,8 @@ export class Api {
 
   async view(zones: string[]): Promise<LbView[]> {
     const lbs = (await Promise.all(zones.map((z) => this.all<Lb>(`/lb/v1/zones/${z}/lbs`, 'lbs')))).flat();
+    // Routes are listed per zone (one call), then matched to each LB's frontends.
+    const routes = (await Promise.all(zones.map((z) => this.all<Route>(`/lb/v1/zones/${z}/routes`, 'routes')))).flat();
     return Promise.all(lbs.map(async (lb) => {
       const base = `/lb/v1/zones/${lb.zone}`;
       const [frontends, backends, stats, traffic] = await Promise.all([
@@ -52,7 +56,8 @@ export class Api {
         this.all<ServerStat>(`${base}/lbs/${lb.id}/backend-stats`, 'backend_servers_stats'),
         this.get<Traffic>(`/fulcrum/v1/zones/${lb.zone}/lbs/${lb.id}/traffic`),
       ]);
-      return { lb, frontends, backends, stats, traffic };
+      const mine = new Set(frontends.map((f) => f.id));
+      return { lb, frontends, backends, routes: routes.filter((r) => mine.has(r.frontend_id)), stats, traffic };
     }));
   }
 }

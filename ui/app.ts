@@ -1,4 +1,4 @@
-// Fulcrum's dashboard: every LB the key sees, with its frontends, backends and servers, each server's state, last
+// Fulcrum's dashboard: every LB the key sees, with its frontends, routes, backends and servers, each server's state, last
 // check and live request/error rates, refreshed every few seconds. The key comes from a prompt or from the URL
 // fragment (`/ui/#key=…`, never sent to the server); it is kept for the browser tab only (sessionStorage).
 import { h, render } from 'preact';
@@ -41,6 +41,12 @@ function checkKind(hc: Record<string, unknown>): string {
   return 'tcp';
 }
 
+/** `host_header = shop.example.com (and subdomains)` from a route's match object. */
+function matchText(match: Record<string, string | boolean>): string {
+  const [kind, value] = Object.entries(match).find(([k]) => k !== 'match_subdomains') ?? ['', ''];
+  return `${kind} = ${String(value)}${match.match_subdomains ? ' (and subdomains)' : ''}`;
+}
+
 function LbCard({ v, before }: { v: LbView; before: Traffic | undefined }) {
   const seconds = before ? (Date.parse(v.traffic.read_at) - Date.parse(before.read_at)) / 1000 : 0;
   const instance = v.lb.instances[0]?.status ?? 'unknown';
@@ -60,6 +66,12 @@ function LbCard({ v, before }: { v: LbView; before: Traffic | undefined }) {
         return html`<tr><td>${f.name}</td><td>${f.inbound_port}</td><td>${backendName.get(f.backend.id) ?? f.backend.id}</td>
           <td class="num">${fmt(r.requests)}</td><td class="num">${fmt(r.errors)}</td><td>${f.enable_access_logs ? 'on' : 'off'}</td></tr>`;
       })}</tbody></table></div>`}
+    ${v.routes.length === 0 ? null : html`<h3>Routes</h3><div class="scroll"><table>
+      <thead><tr><th>frontend</th><th>match</th><th>backend</th></tr></thead>
+      <tbody>${v.routes.map((r) => html`<tr data-route=${r.id}>
+        <td>${v.frontends.find((f) => f.id === r.frontend_id)?.name ?? r.frontend_id}</td>
+        <td><code>${matchText(r.match)}</code></td><td>${backendName.get(r.backend_id) ?? r.backend_id}</td></tr>`)}</tbody>
+    </table></div>`}
     ${v.backends.map((b) => html`<div class="backend" data-backend=${b.id}>
       <h3>Backend ${b.name} <span class="meta">${b.forward_protocol}:${b.forward_port} · ${b.forward_port_algorithm} · ${checkKind(b.health_check)} check</span></h3>
       ${b.pool.length === 0 ? html`<p class="meta">no server</p>` : html`<div class="scroll"><table>

@@ -1,5 +1,5 @@
 // The dashboard (/ui/) in a real headless Chromium (Debian's, driven by playwright-core): it loads without console
-// errors, takes the key from the URL fragment (and drops it from the address), shows a real LB's servers with their
+// errors, takes the key from the URL fragment (and drops it from the address), shows a real LB's routes and servers with their
 // states and live request rates, follows a server going down and back, fits a phone's width, and refuses a bad key.
 // UPDATE_SCREENSHOTS=1 also writes docs/dashboard.png and docs/dashboard-phone.png.
 import assert from 'node:assert/strict';
@@ -29,6 +29,9 @@ const setup = () => (ready ??= (async () => {
     healthCheck: fastCheck({ httpConfig: { uri: '/health', method: 'GET', code: 200, hostHeader: '' } }) } as never,
   { name: 'https-in', enableAccessLogs: true } as never);
   for (const s of servers) await svc.waitServer(s.host, 'running', 'passed');
+  const frontend = (await e.api.listFrontends({ lbId: e.lb.id })).frontends[0];
+  await e.api.createRoute({ frontendId: frontend.id, backendId: svc.backend.id, match: { hostHeader: 'shop.example.com', matchSubdomains: true } } as never);
+  await e.lb.ready();
 })());
 
 after(async () => {
@@ -57,6 +60,7 @@ test('shows the LB, its frontend, backend and servers with their states and live
   assert.match(await lb.locator('h2').innerText(), /shop-frontend/);
   assert.match(await lb.innerText(), /https-in/);
   assert.match(await lb.innerText(), /Backend web/);
+  assert.match(await lb.locator('tr[data-route]').innerText(), /host_header = shop\.example\.com \(and subdomains\)\s+web/);
   assert.match(await lb.locator(row(servers[0].host, 'running')).innerText(), /passed/);
 
   // Live rates: traffic through the LB shows as requests per second on the servers.
