@@ -45,15 +45,16 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
 
   const certificateFiles = new CertificateFiles(cfg.dataDir);
   const dataPlane: DataPlanePort = metrics.meterDataPlane(cfg.dataplane === 'none' ? new MemoryDataPlane()
-    : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps, onReload: metrics.onReload }));
+    : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps,
+      log: log.child({ component: 'dataplane' }), onReload: metrics.onReload }));
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
   const acmeJob = new AcmeJob(store, dataPlane, certificateFiles, (lbId) => reconciler.settled(lbId), {
     directoryUrl: cfg.acme?.directoryUrl ?? DEFAULTS.acmeDirectory, email: cfg.acme?.email ?? null, caFile: cfg.acme?.caFile ?? null,
     dataDir: cfg.dataDir,
   }, log.child({ component: 'acme' }));
   const app = await buildApi({ store, reconciler, pool, zones: cfg.zones, defaultProjectId, certificateFiles, acme: acmeJob },
-    new Keys(secretKey, store), log,
-    { rateLimit: cfg.rateLimit, metrics: { control: metrics, dataDir: cfg.dataplane === 'none' ? null : cfg.dataDir, public: cfg.metricsPublic } });
+    new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit, adminRateLimit: cfg.adminRateLimit,
+      metrics: { control: metrics, dataDir: cfg.dataplane === 'none' ? null : cfg.dataDir, public: cfg.metricsPublic } });
   await reconciler.start();
   await acmeJob.start();
   const rotator = cfg.dataplane === 'none' ? null : new LogRotator(cfg.dataDir, cfg.logRotation);

@@ -64,6 +64,8 @@ export interface Backend {
   timeoutQueueMs: number | null;
   /** Fulcrum extension (server-admin.ts): weight, drain/maintenance and slow start per pool address. */
   serverAdmin?: ServerAdminMap;
+  /** Host header (HTTP) and TLS SNI (ssl_bridging) sent to the servers; '' keeps the client's Host and sends no SNI. */
+  host: string;
   createdAt: string;
   updatedAt: string;
 }
