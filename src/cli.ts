@@ -43,7 +43,9 @@ Environment:
                        first start, stored in the data dir and printed once.
   FULCRUM_LISTEN, FULCRUM_DATA_DIR, FULCRUM_IP_POOL, FULCRUM_ZONE, FULCRUM_DATAPLANE, FULCRUM_LOG_LEVEL,
   FULCRUM_RATE_LIMIT, FULCRUM_RATE_LIMIT_BURST, FULCRUM_ADMIN_RATE_LIMIT, FULCRUM_ACME_DIRECTORY, FULCRUM_ACME_EMAIL,
-  FULCRUM_ACME_CA_FILE, FULCRUM_EDGE_SERVICES_IPS: as the flags.
+  FULCRUM_ACME_CA_FILE, FULCRUM_EDGE_SERVICES_IPS, FULCRUM_METRICS_PUBLIC, FULCRUM_LOG_MAX_BYTES, FULCRUM_LOG_KEEP:
+  as the flags.
+  Beside the API: /metrics (docs/metrics.md), /ui/ (the dashboard), /openapi.json, /fulcrum/v1/... (docs/operations.md).
   Project-scoped keys: see \`fulcrum keys --help\`.
 
 API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI or Terraform at http://<listen>.`)
