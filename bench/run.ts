@@ -14,15 +14,17 @@ import { removeWorkDirs } from './lib/lab.js';
 import { stopAll } from './lib/procs.js';
 import { log } from './lib/util.js';
 import { generateDocs } from './report.js';
+import { rulesBench, type RulesOptions } from './rules.js';
 import { scale, type ScaleOptions } from './scale.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 
-const SECTIONS = ['datapath', 'changes', 'control', 'scale'] as const;
+const SECTIONS = ['datapath', 'rules', 'changes', 'control', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Profile {
   datapath: DataPathOptions;
+  rules: RulesOptions;
   changes: ChangePathOptions;
   control: ControlOptions;
   scale: ScaleOptions;
@@ -30,6 +32,7 @@ interface Profile {
 
 const FULL: Profile = {
   datapath: { seconds: 3, rounds: 3, warmupSeconds: 1, connections: 50, threads: 1, workloads: WORKLOADS, parityRounds: 4 },
+  rules: { seconds: 3, rounds: 5, connections: 50, threads: 1 },
   changes: { each: 100, mixed: 1000, reloadEach: 100, phaseSeconds: 150, mixedSeconds: 360 },
   control: { seconds: 5, rate: 1000, connections: 10, creates: 200 },
   scale: { backends: 300, frontends: 300, serversPerBackend: 100, lbs: 100, renderRepeats: 5, apiSeconds: 3 },
@@ -37,6 +40,7 @@ const FULL: Profile = {
 
 const QUICK: Profile = {
   datapath: { seconds: 1, rounds: 1, warmupSeconds: 0, connections: 50, threads: 1, workloads: WORKLOADS, parityRounds: 1 },
+  rules: { seconds: 1, rounds: 1, connections: 50, threads: 1 },
   changes: { each: 6, mixed: 30, reloadEach: 6, phaseSeconds: 30, mixedSeconds: 30 },
   control: { seconds: 1, rate: 1000, connections: 10, creates: 30 },
   scale: { backends: 10, frontends: 10, serversPerBackend: 100, lbs: 5, renderRepeats: 2, apiSeconds: 1 },
@@ -94,7 +98,8 @@ async function main(): Promise<void> {
   if (opt('rounds')) profile.datapath.rounds = Number(opt('rounds'));
   if (opt('seconds')) profile.datapath.seconds = Number(opt('seconds'));
   const resultsDir = join(ROOT, 'bench', 'results');
-  const out = join(resultsDir, quick ? 'quick.json' : 'latest.json');
+  // A run of some sections only (--only) never replaces the full run's results.
+  const out = join(resultsDir, quick ? 'quick.json' : only.length < SECTIONS.length ? `only-${only.join('-')}.json` : 'latest.json');
   if (docsOnly) {
     generateDocs(JSON.parse(readFileSync(join(resultsDir, 'latest.json'), 'utf8')), ROOT);
     return;
@@ -135,6 +140,7 @@ async function main(): Promise<void> {
       // A section that fails is recorded as such and the run goes on: the others' numbers are kept.
       try {
         if (s === 'datapath') results.datapath = await dataPath(api, profile.datapath);
+        else if (s === 'rules') results.rules = await rulesBench(api, profile.rules);
         else if (s === 'changes') results.changes = await changePath(api, profile.changes);
         else if (s === 'control') results.control = await controlPlane(api, profile.control);
         else if (s === 'scale') results.scale = await scale(api, profile.scale);

@@ -215,7 +215,8 @@ function twinRoutes(routes: Route[], values: Map<string, string>): Route[] {
   return routes.map((r) => {
     const k = String(rank.get(r.id)).padStart(4, '0');
     const ph = `${r.match.kind === 'path_begin' ? '/' : ''}ph${k}z`.padEnd(r.match.value.length + 10, 'q');
-    values.set(ph, r.match.value);
+    // Host and SNI names are written lower-case (they match case-insensitively).
+    values.set(ph, r.match.kind === 'path_begin' ? r.match.value : r.match.value.toLowerCase());
     return { ...r, match: { ...r.match, value: ph } };
   });
 }
