@@ -1,8 +1,10 @@
 // The `fulcrum` command line.
 import { Command, Option } from 'commander';
-import { DEFAULTS, parseEdgeServicesIps, parseListen, parseRateLimit, parseZones, resolveDataDir } from './config.js';
+import { DEFAULTS, parseEdgeServicesIps, parseListen, parseLogRotation, parseRateLimit, parseZones, resolveDataDir } from './config.js';
 import { createKey, listKeys, revokeKey } from './keys-cli.js';
 import { serve } from './serve.js';
+import { printLogs } from './ops/logs-cli.js';
+import { setServer, showServer, type ServerChange, type ServerCliOptions } from './ops/server-cli.js';
 
 const env = (name: string) => process.env[`FULCRUM_${name}`];
 
@@ -24,6 +26,10 @@ program.command('serve')
   .addOption(new Option('--edge-services-ips <list>', 'addresses and CIDRs (comma-separated) that ACLs with ips_edge_services match')
     .env('FULCRUM_EDGE_SERVICES_IPS').default(DEFAULTS.edgeServicesIps))
   .addOption(new Option('--rate-limit-burst <n>', 'requests a key may send at once (default: twice --rate-limit)').env('FULCRUM_RATE_LIMIT_BURST'))
+  .addOption(new Option('--metrics-public', 'serve /metrics without a key (by default it needs the admin key)').env('FULCRUM_METRICS_PUBLIC'))
+  .addOption(new Option('--log-max-bytes <n>', 'each LB\'s access.log and haproxy.log are rotated past this size').env('FULCRUM_LOG_MAX_BYTES')
+    .default(DEFAULTS.logMaxBytes))
+  .addOption(new Option('--log-keep <n>', 'rotated files kept per log').env('FULCRUM_LOG_KEEP').default(DEFAULTS.logKeep))
   .addOption(new Option('--admin-rate-limit <n>', 'requests per second of the admin key, in bursts of twice that (0: no limit)')
     .env('FULCRUM_ADMIN_RATE_LIMIT').default(DEFAULTS.adminRateLimit))
   .addOption(new Option('--acme-directory <url>', 'ACME directory for Let\'s Encrypt certificates').env('FULCRUM_ACME_DIRECTORY')
@@ -37,14 +43,16 @@ Environment:
                        first start, stored in the data dir and printed once.
   FULCRUM_LISTEN, FULCRUM_DATA_DIR, FULCRUM_IP_POOL, FULCRUM_ZONE, FULCRUM_DATAPLANE, FULCRUM_LOG_LEVEL,
   FULCRUM_RATE_LIMIT, FULCRUM_RATE_LIMIT_BURST, FULCRUM_ADMIN_RATE_LIMIT, FULCRUM_ACME_DIRECTORY, FULCRUM_ACME_EMAIL,
-  FULCRUM_ACME_CA_FILE, FULCRUM_EDGE_SERVICES_IPS: as the flags.
+  FULCRUM_ACME_CA_FILE, FULCRUM_EDGE_SERVICES_IPS, FULCRUM_METRICS_PUBLIC, FULCRUM_LOG_MAX_BYTES, FULCRUM_LOG_KEEP:
+  as the flags.
+  Beside the API: /metrics (docs/metrics.md), /ui/ (the dashboard), /openapi.json, /fulcrum/v1/... (docs/operations.md).
   Project-scoped keys: see \`fulcrum keys --help\`.
 
 API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI or Terraform at http://<listen>.`)
   .action(async (opts: {
     listen: string; dataDir: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none'; logLevel: string;
     rateLimit: string; rateLimitBurst?: string; adminRateLimit: string; acmeDirectory: string; acmeEmail?: string;
-    acmeCaFile?: string; edgeServicesIps: string;
+    acmeCaFile?: string; edgeServicesIps: string; metricsPublic?: boolean; logMaxBytes: string; logKeep: string;
   }) => {
     const zones = env('ZONE') && opts.zone.length === 1 && opts.zone[0] === DEFAULTS.zone ? env('ZONE')!.split(',') : opts.zone;
     const running = await serve({
@@ -56,6 +64,8 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
       dataplane: opts.dataplane,
       logLevel: opts.logLevel,
       rateLimit: parseRateLimit(opts.rateLimit, opts.rateLimitBurst),
+      metricsPublic: opts.metricsPublic === true,
+      logRotation: parseLogRotation(opts.logMaxBytes, opts.logKeep),
       adminRateLimit: parseRateLimit(opts.adminRateLimit, undefined, '--admin-rate-limit'),
       acme: { directoryUrl: opts.acmeDirectory, email: opts.acmeEmail ?? null, caFile: opts.acmeCaFile ?? null },
       edgeServicesIps: parseEdgeServicesIps(opts.edgeServicesIps),
@@ -88,6 +98,35 @@ keys.command('revoke')
   .argument('<key>', 'access key (SCW…) or id')
   .addOption(dataDirOption())
   .action(async (name: string, o: { dataDir: string }) => { print(await revokeKey(resolveDataDir(o.dataDir), name)); });
+
+program.command('logs')
+  .description('Print a load balancer\'s access log (frontends with enable_access_logs), rotated files first; or HAProxy\'s own log')
+  .argument('<lb-id>')
+  .option('-f, --follow', 'keep printing lines as they are written')
+  .option('--process', 'HAProxy\'s own log (alerts, warnings, server state changes) instead of the access log')
+  .addOption(dataDirOption())
+  .action(async (lbId: string, o: { follow?: boolean; process?: boolean; dataDir: string }) => {
+    await printLogs(resolveDataDir(o.dataDir), lbId, o);
+  });
+
+const apiOptions = (c: Command) => c
+  .addOption(new Option('--url <url>', 'the API of `fulcrum serve`').env('FULCRUM_URL').default(`http://${DEFAULTS.listen}`))
+  .addOption(new Option('--key <secret-key>', 'a secret key (X-Auth-Token)').env('FULCRUM_SECRET_KEY'))
+  .addOption(new Option('--zone <zone>', 'the zone of the backend').env('FULCRUM_ZONE').default(DEFAULTS.zone))
+  .option('--json', 'print JSON');
+const server = program.command('server')
+  .description('Weight, drain/maintenance and slow start of one pool server, through the API of a running `fulcrum serve` (no reload for weight and state)');
+apiOptions(server.command('show')
+  .description('The server\'s settings and live state')
+  .argument('<backend-id>').argument('<ip>'))
+  .action(async (backendId: string, ip: string, o: ServerCliOptions) => { print(await showServer(backendId, ip, o)); });
+apiOptions(server.command('set')
+  .description('Change the server\'s settings; the others keep their value')
+  .argument('<backend-id>').argument('<ip>')
+  .option('--weight <0-256>', 'share of new sessions (0: none)')
+  .option('--state <state>', 'ready, drain (no new sessions but sticky ones) or maintenance (no traffic)')
+  .option('--slow-start <duration>', 'ramp-up after the server comes back, e.g. 30s; off to remove (takes one seamless reload)'))
+  .action(async (backendId: string, ip: string, o: ServerCliOptions & ServerChange) => { print(await setServer(backendId, ip, o, o)); });
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`fulcrum: ${err.message}\n`);

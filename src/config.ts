@@ -13,6 +13,10 @@ export interface ServeConfig {
   logLevel: string;
   /** Requests per second per key (0: no limit) and the burst a key may send at once. */
   rateLimit: { perSecond: number; burst: number };
+  /** Serve /metrics without a key. */
+  metricsPublic: boolean;
+  /** Size-based rotation of each LB's access.log and haproxy.log. */
+  logRotation: { maxBytes: number; keep: number };
   /** The same for the admin key; perSecond 0 (the default): not limited, it is the operator's own. */
   adminRateLimit: { perSecond: number; burst: number };
   /** Let's Encrypt certificates: the ACME directory, the account's contact, extra CAs for the ACME server's HTTPS. */
@@ -29,6 +33,8 @@ export const DEFAULTS = {
   dataplane: 'haproxy',
   logLevel: 'info',
   rateLimit: '100',
+  logMaxBytes: String(10 * 1024 * 1024),
+  logKeep: '5',
   adminRateLimit: '0',
   acmeDirectory: 'https://acme-v02.api.letsencrypt.org/directory',
   edgeServicesIps: '',
@@ -60,6 +66,13 @@ export function parseRateLimit(rate: string, burst: string | undefined, flag = '
   const b = burst === undefined ? Math.max(1, perSecond * 2) : n(burst, `${flag}-burst`);
   if (b < 1) throw new Error(`${flag}-burst: at least 1`);
   return { perSecond, burst: b };
+}
+
+/** `--log-max-bytes N` (at least 1024) and `--log-keep N` (1 to 99). */
+export function parseLogRotation(maxBytes: string, keep: string): { maxBytes: number; keep: number } {
+  if (!/^\d{1,12}$/.test(maxBytes) || Number(maxBytes) < 1024) throw new Error(`--log-max-bytes ${maxBytes}: a whole number of bytes, at least 1024`);
+  if (!/^\d{1,2}$/.test(keep) || Number(keep) < 1) throw new Error(`--log-keep ${keep}: a whole number from 1 to 99`);
+  return { maxBytes: Number(maxBytes), keep: Number(keep) };
 }
 
 /** `--edge-services-ips a,b/24`: addresses and CIDRs, comma-separated. */

@@ -15,6 +15,8 @@ import { HaproxyDataPlane } from './dataplane/dataplane.js';
 import { CertificateFiles } from './store/certificate-files.js';
 import { SqliteStore } from './store/sqlite.js';
 import { isUuid } from './domain/validation.js';
+import { LogRotator } from './ops/log-rotation.js';
+import { ControlMetrics } from './ops/metrics.js';
 
 export interface Running {
   url: string;
@@ -23,7 +25,8 @@ export interface Running {
 
 export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.logLevel })): Promise<Running> {
   mkdirSync(cfg.dataDir, { recursive: true });
-  const store = new SqliteStore(join(cfg.dataDir, 'fulcrum.db'));
+  const metrics = new ControlMetrics();
+  const store = metrics.meterStore(new SqliteStore(join(cfg.dataDir, 'fulcrum.db')));
   const pool = new AddressPool(cfg.ipPool);
 
   if (cfg.secretKey !== null && !isUuid(cfg.secretKey)) throw new Error('FULCRUM_SECRET_KEY must be a UUID (the Scaleway SDKs refuse other keys)');
@@ -41,18 +44,21 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   }
 
   const certificateFiles = new CertificateFiles(cfg.dataDir);
-  const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane()
+  const dataPlane: DataPlanePort = metrics.meterDataPlane(cfg.dataplane === 'none' ? new MemoryDataPlane()
     : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps,
-      log: log.child({ component: 'dataplane' }) });
+      log: log.child({ component: 'dataplane' }), onReload: metrics.onReload }));
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
   const acmeJob = new AcmeJob(store, dataPlane, certificateFiles, (lbId) => reconciler.settled(lbId), {
     directoryUrl: cfg.acme?.directoryUrl ?? DEFAULTS.acmeDirectory, email: cfg.acme?.email ?? null, caFile: cfg.acme?.caFile ?? null,
     dataDir: cfg.dataDir,
   }, log.child({ component: 'acme' }));
   const app = await buildApi({ store, reconciler, pool, zones: cfg.zones, defaultProjectId, certificateFiles, acme: acmeJob },
-    new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit, adminRateLimit: cfg.adminRateLimit });
+    new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit, adminRateLimit: cfg.adminRateLimit,
+      metrics: { control: metrics, dataDir: cfg.dataplane === 'none' ? null : cfg.dataDir, public: cfg.metricsPublic } });
   await reconciler.start();
   await acmeJob.start();
+  const rotator = cfg.dataplane === 'none' ? null : new LogRotator(cfg.dataDir, cfg.logRotation);
+  rotator?.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   log.info({ address, dataDir: cfg.dataDir, zones: cfg.zones }, 'fulcrum serving');
 
@@ -60,6 +66,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     url: address,
     async close() {
       await app.close();
+      await rotator?.stop();
       await acmeJob.close();
       await reconciler.close();
       await dataPlane.close();

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Backend } from '../domain/backends.js';
 import type { Lb } from '../domain/lbs.js';
+import { keepPool } from '../domain/server-admin.js';
 import { LIMITS } from '../domain/validation.js';
 import {
   BackendCreateBody, BackendUpdateBody, HealthCheckBody, ServersBody, backendToWire, healthCheckToWire, parseBackendSettings,
@@ -89,7 +90,7 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const pool = change(backend.pool, given);
       if (pool.length > LIMITS.poolSize) p.add('server_ip', 'constraint', `a backend holds at most ${LIMITS.poolSize} servers`);
       p.throwIfAny();
-      const next: Backend = { ...backend, pool, updatedAt: now() };
+      const next: Backend = { ...backend, pool, serverAdmin: keepPool(backend.serverAdmin, pool), updatedAt: now() };
       await ctx.store.updateBackend(next);
       return json(next, lb);
     };

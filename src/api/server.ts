@@ -17,8 +17,16 @@ import { lbRoutes } from './lbs.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { routeResource } from './routes.js';
 import { statsRoutes } from './stats.js';
+import { opsConfig, tokenOf } from '../ops/access.js';
+import { metricsRoute, type MetricsOptions } from '../ops/metrics-route.js';
+import { openApiRoute, registerOpenApi } from '../ops/openapi.js';
+import { serverAdminRoutes } from '../ops/servers.js';
+import { trafficRoute } from '../ops/traffic.js';
+import { uiRoutes } from '../ops/ui.js';
 
 export const BODY_LIMIT = 1024 * 1024;
+/** The version the OpenAPI document states. */
+const API_VERSION = '0.1.0';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,6 +37,8 @@ declare module 'fastify' {
 export interface ApiOptions {
   /** Per-key request rate limit; default none (`fulcrum serve` always gives one, see cli.ts). */
   rateLimit?: RateLimitOptions;
+  /** /metrics; without it the route is not served (tests that build the API alone). */
+  metrics?: MetricsOptions;
   /** The admin key's own limit; default none (the admin key is the operator's: `--admin-rate-limit`). */
   adminRateLimit?: RateLimitOptions;
   /** Told about every route as it is registered (tests enumerate the routes with it). */
@@ -58,6 +68,7 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
     },
   });
   app.decorateRequest('principal', null as unknown as Principal);
+  await registerOpenApi(app, API_VERSION);
   if (opts.onRoute) {
     const tell = opts.onRoute;
     app.addHook('onRoute', (r) => { for (const m of [r.method].flat()) tell(m, r.url); });
@@ -87,9 +98,10 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
   // limited per client address, so that guessing keys is slowed as well.
   app.addHook('onRequest', async (req, reply) => {
     const setHeader = (name: string, value: string) => { void reply.header(name, value); };
+    if (opsConfig(req).public) return;
     let principal: Principal;
     try {
-      principal = await keys.authenticate(req.headers['x-auth-token']);
+      principal = await keys.authenticate(tokenOf(req));
     } catch (err) {
       limiter.check(`address ${req.ip}`, setHeader);
       throw err;
@@ -103,7 +115,8 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
       throw invalidArgument('zone', 'constraint', `this deployment serves zones: ${ctx.zones.join(', ')}`);
     }
   });
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (opsConfig(req).ownContentType && reply.statusCode < 400) return payload;
     reply.header('content-type', 'application/json');
     return payload;
   });
@@ -124,6 +137,17 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
     aclResource(r, ctx);
     statsRoutes(r, ctx);
   }, { prefix });
+  // Fulcrum's extensions beyond Scaleway (src/ops): same hooks, key and error shapes.
+  await app.register(async (r) => {
+    serverAdminRoutes(r, ctx);
+    trafficRoute(r, ctx, opts.metrics?.dataDir ?? null);
+  }, { prefix: '/fulcrum/v1/zones/:zone' });
+  openApiRoute(app);
+  uiRoutes(app, ctx);
+  if (opts.metrics) {
+    opts.metrics.control.observeRequests(app);
+    metricsRoute(app, ctx, opts.metrics);
+  }
   return app;
 }
 

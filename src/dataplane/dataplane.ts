@@ -7,6 +7,7 @@ import type { ServerStat, ServerState } from '../domain/stats.js';
 import { detectCapabilities } from './capabilities.js';
 import { inertSettings } from './inert-settings.js';
 import { LbInstance, type InstanceOptions } from './instance.js';
+import { applyServerAdmin } from './server-admin.js';
 import { uniquePool } from './server-ids.js';
 import { cli } from './runtime.js';
 import { parseServersState, type ServerStats } from './stats.js';
@@ -95,10 +96,13 @@ export class HaproxyDataPlane implements DataPlanePort {
     const result = await this.instance(snapshot.lb.id).apply(snapshot).finally(() => {
       this.applies.set(snapshot.lb.id, { start, end: Date.now() });
     });
-    if (result.ok) this.reportedDead.delete(snapshot.lb.id);
-    const inert = result.ok ? inertSettings(snapshot, this.opts.quic ?? false) : [];
+    if (!result.ok) return result;
+    this.reportedDead.delete(snapshot.lb.id);
+    const inert = inertSettings(snapshot, this.opts.quic ?? false);
     if (inert.length) this.opts.log?.warn({ lbId: snapshot.lb.id, settings: inert }, 'accepted settings without effect on this data plane');
-    return result;
+    // Weight and admin state live in the runtime only (server-admin.ts): asserted after every apply.
+    return applyServerAdmin(this.instance(snapshot.lb.id).proc.cli, snapshot)
+      .then(() => result, (e: Error) => ({ ok: false, reason: e.message }));
   }
 
   setChallenge(lbId: string, token: string, keyAuthorization: string | null): Promise<void> {

@@ -18,7 +18,10 @@ export interface LbPaths {
   masterSock: string;
   pidFile: string;
   stateFile: string;
+  /** HAProxy's own messages (stderr): alerts, warnings, server state changes. */
   logFile: string;
+  /** Requests of the frontends with enable_access_logs (stdout, see render-logs.ts). */
+  accessLogFile: string;
   /** Last applied snapshot, server ids and peer port (owned by instance.ts). */
   appliedFile: string;
 }
@@ -32,7 +35,7 @@ export function lbPaths(dataDir: string, lbId: string): LbPaths {
   const p = {
     dir, config: join(dir, 'haproxy.cfg'), lastGood: join(dir, 'haproxy.cfg.good'), adminSock: join(dir, 'admin.sock'),
     masterSock: join(dir, 'master.sock'), pidFile: join(dir, 'haproxy.pid'), stateFile: join(dir, 'server-state'),
-    logFile: join(dir, 'haproxy.log'), appliedFile: join(dir, 'applied.json'),
+    logFile: join(dir, 'haproxy.log'), accessLogFile: join(dir, 'access.log'), appliedFile: join(dir, 'applied.json'),
   };
   if (p.adminSock.length > MAX_SOCKET_PATH) throw new Error(`data dir ${dataDir} is too long for unix socket paths`);
   return p;
@@ -43,6 +46,8 @@ export interface HaproxyOptions {
   /** Bound on waiting for a worker after start and after reload. */
   startTimeoutMs?: number;
   reloadTimeoutMs?: number;
+  /** Told about every reload attempt, with its duration (metrics). */
+  onReload?: (ok: boolean, seconds: number) => void;
 }
 
 export class HaproxyError extends Error {}
@@ -83,7 +88,7 @@ export class HaproxyProcess {
   private readonly startTimeoutMs: number;
   private readonly reloadTimeoutMs: number;
 
-  constructor(readonly paths: LbPaths, opts: HaproxyOptions = {}) {
+  constructor(readonly paths: LbPaths, private readonly opts: HaproxyOptions = {}) {
     this.bin = opts.bin ?? 'haproxy';
     this.startTimeoutMs = opts.startTimeoutMs ?? 10_000;
     this.reloadTimeoutMs = opts.reloadTimeoutMs ?? 10_000;
@@ -137,10 +142,11 @@ export class HaproxyProcess {
     await rm(this.paths.pidFile, { force: true });
     const logStart = await this.logSize();
     const log = openSync(this.paths.logFile, 'a', 0o600);
+    const access = openSync(this.paths.accessLogFile, 'a', 0o600);
     let exited: string | null = null;
     try {
       const child = spawn(this.bin, ['-W', '-S', `${this.paths.masterSock},mode,600`, '-f', this.paths.config,
-        '-p', this.paths.pidFile], { detached: true, stdio: ['ignore', log, log] });
+        '-p', this.paths.pidFile], { detached: true, stdio: ['ignore', access, log] });
       child.on('exit', (code, sig) => { exited = `exited with ${sig ?? code}`; });
       child.on('error', (e) => { exited = e.message; });
       child.unref();
@@ -148,6 +154,7 @@ export class HaproxyProcess {
       this.pid = child.pid;
     } finally {
       closeSync(log);
+      closeSync(access);
     }
     const deadline = Date.now() + this.startTimeoutMs;
     while (Date.now() < deadline && exited === null) {
@@ -202,6 +209,15 @@ export class HaproxyProcess {
    * failure the old worker keeps serving, the previous config file is restored, and this throws with the reason.
    */
   async reload(configText: string): Promise<void> {
+    const start = performance.now();
+    const report = (ok: boolean) => this.opts.onReload?.(ok, (performance.now() - start) / 1000);
+    await this.reloadNow(configText).then(() => report(true), (e: unknown) => {
+      report(false);
+      throw e;
+    });
+  }
+
+  private async reloadNow(configText: string): Promise<void> {
     const before = await this.showProc();
     const previous = await readFile(this.paths.config, 'utf8').catch(() => null);
     await this.dumpServerState(previous ?? '', configText);

@@ -25,6 +25,11 @@ export function backendIdOf(sectionName: string): string | null {
   return sectionName.slice(3);
 }
 
+/** The frontend id behind a frontend's section name; null for anything else. */
+export function frontendIdOf(sectionName: string): string | null {
+  return sectionName.startsWith('fe_') ? sectionName.slice(3) : null;
+}
+
 export function ipOfServer(name: string): string | null {
   return name.startsWith('srv-') ? name.slice(4) : null;
 }

@@ -8,6 +8,8 @@ import { parseFailoverTarget, type FailoverTarget } from '../domain/validation.j
 import {
   PEERS_SECTION, RESOLVERS_SECTION, backendName, dynamicCookieKey, failoverBackendName, frontendName, serverName,
 } from './names.js';
+import { accessLogLines } from './render-logs.js';
+import { metricsSection } from './render-metrics.js';
 import { http3Lines, quicTls } from './render-http3.js';
 import { acmeListener, frontendTls, type FrontendTls, type TlsPaths } from './render-tls.js';
 import { frontendRules, hasFailover } from './render-rules.js';
@@ -110,7 +112,14 @@ function serverOptions(b: Backend): string {
 }
 
 const serverLineArgs = (b: Backend, ip: string, id: number, options: string): string =>
-  `${hostPort(safeIp('pool', ip), safePort('forward_port', b.forwardPort))} id ${safeCount('server id', id, 1)} ${options}`;
+  `${hostPort(safeIp('pool', ip), safePort('forward_port', b.forwardPort))} id ${safeCount('server id', id, 1)} ${options}`
+  + slowStartArg(b, ip);
+
+/** Fulcrum's per-server slow start (server-admin.ts); the only server setting that is config, not runtime. */
+function slowStartArg(b: Backend, ip: string): string {
+  const slow = b.serverAdmin?.[ip]?.slowStartMs;
+  return slow ? ` slowstart ${ms('slow_start', slow, 1)}` : '';
+}
 
 /**
  * Everything after the server name, for the `server` line AND for runtime `add server`: dynamic servers do not
@@ -248,7 +257,7 @@ function frontendSection(f: Frontend, b: Backend, addresses: string[], tls: Fron
   if (f.connectionRateLimit !== null) {
     L.push(`rate-limit sessions ${safeCount('connection_rate_limit', f.connectionRateLimit, 1)}`);
   }
-  L.push(f.enableAccessLogs ? (http ? 'option httplog' : 'option tcplog') : 'no log');
+  L.push(...accessLogLines(f.enableAccessLogs, http));
   L.push(...rules); // ACME, ACLs, routes, default backend: render-rules.ts
   return [`frontend ${frontendName(f.id)}`, ...L.map((l) => `  ${l}`)];
 }
@@ -302,6 +311,7 @@ export function renderConfig(snapshot: LbSnapshot, opts: RenderOptions): string 
     out.push(...frontendSection(f, b, addresses, tls, frontendRules(f, b, snapshot, backends, opts.runDir, tls.firstRules),
       opts.quic ?? false), '');
   }
+  out.push(...metricsSection(opts.runDir));
   out.push(...acmeListener(snapshot, addresses, tlsPaths(opts)));
   for (const b of byId(snapshot.backends)) {
     out.push(...backendSection(b, opts.serverIds[b.id] ?? {}, opts.peer), '');

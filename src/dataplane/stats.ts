@@ -36,6 +36,8 @@ const RESULT_OF_STATUS: Readonly<Record<number, CheckResult>> = {
 /** srv_admin_state bits meaning "in maintenance": forced (0x01, where dynamic servers start), inherited (0x02),
  * from the config (0x04), DNS resolution (0x20). */
 const ADMIN_MAINT = 0x01 | 0x02 | 0x04 | 0x20;
+/** Forced (0x08) or inherited (0x10) drain. */
+const ADMIN_DRAIN = 0x08 | 0x10;
 
 /** Parses the answer of `show servers state [<backend>]`; only pool servers of Fulcrum backends are returned. */
 export function parseServersState(text: string, now: Date = new Date()): ServerStats[] {
@@ -62,7 +64,9 @@ export function parseServersState(text: string, now: Date = new Date()): ServerS
     const op = Number(get(f, 'srv_op_state'));
     const admin = Number(get(f, 'srv_admin_state'));
     // A server in maintenance takes no traffic, whatever its op state says (e.g. just added, not yet enabled).
-    const serverState = admin & ADMIN_MAINT ? 'stopped' : SERVER_STATES[op] ?? 'stopped';
+    // Draining (Fulcrum's admin_state drain): up but taking no new sessions, Scaleway's "stopping" (spec §6).
+    const opState = SERVER_STATES[op] ?? 'stopped';
+    const serverState = admin & ADMIN_MAINT ? 'stopped' : admin & ADMIN_DRAIN && opState === 'running' ? 'stopping' : opState;
     const status = col.has('srv_check_status') ? RESULT_OF_STATUS[Number(get(f, 'srv_check_status'))] : undefined;
     const lastHealthCheckStatus = status ?? CHECK_RESULTS[Number(get(f, 'srv_check_result'))] ?? 'unknown';
     const since = Number(get(f, 'srv_time_since_last_change'));

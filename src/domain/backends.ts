@@ -1,4 +1,5 @@
 // Backend and health-check domain model: milliseconds and plain enums, no wire encodings.
+import type { ServerAdminMap } from './server-admin.js';
 
 export const FORWARD_PROTOCOLS = ['tcp', 'http'] as const;
 export type ForwardProtocol = (typeof FORWARD_PROTOCOLS)[number];
@@ -61,6 +62,8 @@ export interface Backend {
   maxRetries: number | null;
   maxConnections: number | null;
   timeoutQueueMs: number | null;
+  /** Fulcrum extension (server-admin.ts): weight, drain/maintenance and slow start per pool address. */
+  serverAdmin?: ServerAdminMap;
   /** Host header (HTTP) and TLS SNI (ssl_bridging) sent to the servers; '' keeps the client's Host and sends no SNI. */
   host: string;
   createdAt: string;

@@ -2,7 +2,8 @@
 // cover every one. routes.test.ts checks this list against the routes the Fastify app really registers: a new route
 // fails that test until it is added here (and so fuzzed and access-checked).
 
-export const ID_KINDS = ['lb_id', 'backend_id', 'frontend_id', 'ip_id', 'route_id', 'acl_id', 'certificate_id'] as const;
+/** Path parameters; `ip` is a pool server's address (Fulcrum's server administration). */
+export const ID_KINDS = ['lb_id', 'backend_id', 'frontend_id', 'ip_id', 'route_id', 'acl_id', 'certificate_id', 'ip'] as const;
 export type IdKind = (typeof ID_KINDS)[number];
 
 /** The objects the suites create before fuzzing; valid bodies refer to them. */
@@ -27,8 +28,14 @@ export interface Fixture {
 
 export interface RouteSpec {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** Path after /lb/v1/zones/:zone, with Fastify's :params. */
+  /** Path after /lb/v1/zones/:zone, with Fastify's :params; Fulcrum's own routes (OWN_ROUTE) are written whole. */
   path: string;
+  /** Served without a key (the OpenAPI document). */
+  public?: boolean;
+  /** Also takes the key as `Authorization: Bearer` (/metrics). */
+  bearer?: boolean;
+  /** The content type of a success, when not `application/json` (the dashboard's files). */
+  contentType?: string;
   /** A valid body (also the base the fuzzer mutates); absent for routes that read none. */
   body?: (fx: Fixture) => Record<string, unknown>;
   /** Query parameters a valid request may carry, with a valid value each. */
@@ -139,7 +146,19 @@ export const ROUTES: RouteSpec[] = [
   { method: 'DELETE', path: '/certificates/:certificate_id' },
   { method: 'GET', path: '/lbs/:lb_id/backend-stats', query: { page: '1', page_size: '20' } },
   { method: 'GET', path: '/lbs/:lb_id/stats' },
+  { method: 'GET', path: '/fulcrum/v1/zones/:zone/backends/:backend_id/servers/:ip' },
+  { method: 'PATCH', path: '/fulcrum/v1/zones/:zone/backends/:backend_id/servers/:ip',
+    body: () => ({ weight: 10, admin_state: 'drain', slow_start: '30s' }) },
+  { method: 'GET', path: '/fulcrum/v1/zones/:zone/lbs/:lb_id/traffic' },
+  { method: 'GET', path: '/openapi.json', public: true },
+  { method: 'GET', path: '/ui/', public: true, contentType: 'text/html; charset=utf-8' },
+  { method: 'GET', path: '/ui/app.js', public: true, contentType: 'text/javascript; charset=utf-8' },
+  { method: 'GET', path: '/ui/app.css', public: true, contentType: 'text/css; charset=utf-8' },
+  { method: 'GET', path: '/ui/config.json', public: true },
 ];
+
+/** Fulcrum's routes outside Scaleway's prefix. */
+const OWN_ROUTE = /^\/(fulcrum\/|openapi\.json$|metrics$|ui(\/|$))/;
 
 /** `METHOD /path` of every route, HEAD included: Fastify answers HEAD for every GET route. */
 export function routeKeys(): string[] {
@@ -147,26 +166,26 @@ export function routeKeys(): string[] {
 }
 
 export function paramsOf(path: string): IdKind[] {
-  return [...path.matchAll(/:([a-z_]+)/g)].map((m) => m[1] as IdKind);
+  return [...path.matchAll(/:([a-z_]+)/g)].map((m) => m[1]).filter((k) => k !== 'zone') as IdKind[];
 }
 
 /** The fixture's object of each kind. */
 export function realIds(fx: Fixture): Record<IdKind, string> {
   return { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId, route_id: fx.routeId, acl_id: fx.aclId,
-    certificate_id: fx.certificateId };
+    certificate_id: fx.certificateId, ip: fx.serverIps[0] };
 }
 
 /** The path with each :param replaced by the fixture object of that kind, or by `pick(kind)` when given. */
 export function fillPath(path: string, fx: Fixture, pick?: (kind: IdKind) => string, zone = 'fr-par-1'): string {
   const real = realIds(fx);
-  const filled = path.replace(/:([a-z_]+)/g, (_m, k: IdKind) => encodeURIComponent(pick ? pick(k) : real[k]));
-  return `/lb/v1/zones/${zone}${filled}`;
+  const filled = path.replace(/:([a-z_]+)/g, (_m, k: IdKind | 'zone') => (k === 'zone' ? zone : encodeURIComponent(pick ? pick(k) : real[k])));
+  return OWN_ROUTE.test(path) ? filled : `/lb/v1/zones/${zone}${filled}`;
 }
 
 /** The route that reads one object of each id kind. */
 export const GET_ROUTE: Record<IdKind, string> = { lb_id: '/lbs/:lb_id', backend_id: '/backends/:backend_id',
   frontend_id: '/frontends/:frontend_id', ip_id: '/ips/:ip_id', route_id: '/routes/:route_id', acl_id: '/acls/:acl_id',
-  certificate_id: '/certificates/:certificate_id' };
+  certificate_id: '/certificates/:certificate_id', ip: '/fulcrum/v1/zones/:zone/backends/:backend_id/servers/:ip' };
 
 export function withQuery(path: string, query: Record<string, string | string[]> | undefined): string {
   if (!query || Object.keys(query).length === 0) return path;
