@@ -1,5 +1,7 @@
 // `fulcrum serve` settings: flags, each also FULCRUM_<NAME> in the environment.
 import { resolve } from 'node:path';
+import type { PrivateNetwork } from './domain/private-networks.js';
+import type { SmtpConfig } from './control/alerts-mail.js';
 
 export interface ServeConfig {
   listen: { host: string; port: number };
@@ -12,6 +14,10 @@ export interface ServeConfig {
   logLevel: string;
   /** Requests per second per key (0: no limit) and the burst a key may send at once. */
   rateLimit: { perSecond: number; burst: number };
+  /** Private networks LBs may attach to (`--private-network ID=CIDR`). */
+  privateNetworks: PrivateNetwork[];
+  /** The SMTP relay of email alerts (`--smtp-url`, `--smtp-from`); null: email subscribers are refused. */
+  smtp: SmtpConfig | null;
 }
 
 export const DEFAULTS = {
@@ -51,4 +57,19 @@ export function parseRateLimit(rate: string, burst: string | undefined): { perSe
 
 export function resolveDataDir(dir: string): string {
   return resolve(dir);
+}
+
+/** `--smtp-url smtp[s]://[user:pass@]HOST:PORT` and `--smtp-from ADDR`: both or neither. */
+export function parseSmtp(url: string | undefined, from: string | undefined): SmtpConfig | null {
+  if (!url && !from) return null;
+  if (!url || !from) throw new Error('--smtp-url and --smtp-from go together');
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`--smtp-url ${url}: expected smtp://HOST:PORT`);
+  }
+  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new Error(`--smtp-url ${url}: expected smtp:// or smtps://`);
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(from)) throw new Error(`--smtp-from ${from}: expected an email address`);
+  return { url, from };
 }

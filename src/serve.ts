@@ -7,6 +7,9 @@ import { AddressPool } from './api/address-pool.js';
 import { Keys } from './api/auth.js';
 import { buildApi } from './api/server.js';
 import type { ServeConfig } from './config.js';
+import { Alerts } from './control/alerts.js';
+import { smtpSender } from './control/alerts-mail.js';
+import { StatsPoller } from './control/events.js';
 import { MemoryDataPlane } from './control/memory-dataplane.js';
 import type { DataPlanePort } from './control/port.js';
 import { Reconciler } from './control/reconciler.js';
@@ -40,9 +43,13 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
 
   const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane() : new HaproxyDataPlane({ dataDir: cfg.dataDir });
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
-  const app = await buildApi({ store, reconciler, pool, zones: cfg.zones, defaultProjectId }, new Keys(secretKey, store), log,
-    { rateLimit: cfg.rateLimit });
+  const alerts = new Alerts(reconciler.events, store, cfg.smtp ? smtpSender(cfg.smtp) : null, log.child({ component: 'alerts' }));
+  const poller = new StatsPoller(() => store.allLbIds(), reconciler);
+  const app = await buildApi({
+    store, reconciler, pool, zones: cfg.zones, defaultProjectId, privateNetworks: cfg.privateNetworks, mailRelay: cfg.smtp !== null,
+  }, new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit });
   await reconciler.start();
+  poller.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   log.info({ address, dataDir: cfg.dataDir, zones: cfg.zones }, 'fulcrum serving');
 
@@ -50,6 +57,8 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     url: address,
     async close() {
       await app.close();
+      await poller.stop();
+      await alerts.close();
       await reconciler.close();
       await dataPlane.close();
       await store.close();

@@ -3,6 +3,7 @@
 import type { Backend } from '../domain/backends.js';
 import type { Frontend } from '../domain/frontends.js';
 import { isBeingDeleted, type Lb } from '../domain/lbs.js';
+import type { PrivateNetwork } from '../domain/private-networks.js';
 import type { Reconciler } from '../control/reconciler.js';
 import type { Store } from '../store/store.js';
 import { notFound, transientState } from '../wire/errors.js';
@@ -16,6 +17,10 @@ export interface ApiContext {
   pool: AddressPool;
   zones: string[];
   defaultProjectId: string;
+  /** The private networks LBs may attach to (`--private-network`); none when unset. */
+  privateNetworks?: PrivateNetwork[];
+  /** True when email alerts have a relay (`--smtp-url`); email subscribers are refused otherwise. */
+  mailRelay?: boolean;
 }
 
 /** True when the principal may see objects of this project. */
@@ -64,6 +69,7 @@ export async function lbJson(ctx: ApiContext, lb: Lb): Promise<Record<string, un
     instance: ctx.reconciler.instanceState(lb.id),
     frontendCount: await ctx.store.countFrontends(lb.id),
     backendCount: await ctx.store.countBackends(lb.id),
+    subscriber: fresh.subscriberId ? await ctx.store.getSubscriber(fresh.subscriberId) : null,
   });
 }
 

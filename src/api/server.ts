@@ -11,9 +11,12 @@ import { errorHandler } from './errors-hook.js';
 import { backendRoutes } from './backends.js';
 import { frontendRoutes } from './frontends.js';
 import { ipRoutes } from './ips.js';
+import { lbMigrationRoutes } from './lb-migration.js';
 import { lbRoutes } from './lbs.js';
+import { privateNetworkRoutes } from './private-networks.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { statsRoutes } from './stats.js';
+import { subscriberRoutes } from './subscribers.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -110,6 +113,9 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
   const prefix = '/lb/v1/zones/:zone';
   await app.register(async (r) => {
     lbRoutes(r, ctx);
+    lbMigrationRoutes(r, ctx);
+    privateNetworkRoutes(r, ctx);
+    subscriberRoutes(r, ctx);
     ipRoutes(r, ctx);
     backendRoutes(r, ctx);
     frontendRoutes(r, ctx);

@@ -14,7 +14,7 @@ import { parseServersState, type ServerStats } from './stats.js';
 export interface InstanceOptions extends HaproxyOptions {
   /** How long a removed server may finish its sessions before they are cut. Default 2000 ms. */
   drainTimeoutMs?: number;
-  /** Global maxconn of each HAProxy (render.ts DEFAULT_MAXCONN when unset). */
+  /** Global maxconn of each HAProxy (the LB type's, render-profile.ts, when unset). */
   maxconn?: number;
 }
 

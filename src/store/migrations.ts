@@ -24,4 +24,9 @@ export const MIGRATIONS: string[] = [
   `CREATE TABLE api_keys (
      id TEXT PRIMARY KEY, access_key TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL,
      created_at TEXT NOT NULL, revoked_at TEXT, doc TEXT NOT NULL);`,
+  // Alert subscribers (an LB names its subscriber in its own document, `subscriberId`).
+  `CREATE TABLE subscribers (
+     id TEXT PRIMARY KEY, zone TEXT NOT NULL, project_id TEXT NOT NULL, organization_id TEXT NOT NULL,
+     name TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
+   CREATE INDEX subscribers_zone ON subscribers(zone, created_at);`,
 ];

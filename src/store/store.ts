@@ -7,6 +7,7 @@ import type { Ip } from '../domain/ips.js';
 import type { ApiKey } from '../domain/keys.js';
 import type { Lb, LbStatus } from '../domain/lbs.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
+import type { Subscriber } from '../domain/subscribers.js';
 
 export type OrderBy = 'created_at_asc' | 'created_at_desc' | 'name_asc' | 'name_desc';
 
@@ -41,6 +42,14 @@ export interface IpFilter {
   organizationId?: string;
   ipType?: 'all' | 'ipv4' | 'ipv6';
   tags?: string[];
+}
+
+export interface SubscriberFilter {
+  zone: string;
+  projectIds?: string[];
+  name?: string;
+  projectId?: string;
+  organizationId?: string;
 }
 
 export interface ChildFilter {
@@ -97,6 +106,13 @@ export interface Store {
   updateFrontend(f: Frontend): Promise<void>;
   deleteFrontend(id: string): Promise<void>;
   countFrontends(lbId: string): Promise<number>;
+
+  // Alert subscribers. Deleting one unsubscribes the LBs that used it (no config change: no bump, no notification).
+  createSubscriber(s: Subscriber): Promise<void>;
+  getSubscriber(id: string): Promise<Subscriber | null>;
+  listSubscribers(filter: SubscriberFilter, page: Page): Promise<Paged<Subscriber>>;
+  updateSubscriber(s: Subscriber): Promise<void>;
+  deleteSubscriber(id: string): Promise<void>;
 
   // Settings that must survive restarts (generated admin key, default project…).
   getSetting(key: string): Promise<string | null>;

@@ -10,7 +10,7 @@ import { createConnection } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Fulcrum } from '../helpers/fulcrum.js';
-import { ROUTES, fillPath, paramsOf, withQuery, type Fixture, type IdKind, type RouteSpec } from './routes.js';
+import { ROUTES, fillPath, paramsOf, realIds, withQuery, type Fixture, type IdKind, type RouteSpec } from './routes.js';
 import {
   SEED, StoreDump, assertScalewayError, createFixture, raw, runs, sleep, startFulcrum, type RawResponse,
 } from './support.js';
@@ -54,6 +54,7 @@ async function ensureFixture(): Promise<void> {
   const lb = dump.rows<{ doc: string }>('SELECT doc FROM lbs WHERE id = ?', fx.lbId)[0];
   const ipFree = dump.rows<{ lb_id: string | null }>('SELECT lb_id FROM ips WHERE id = ?', fx.ipId)[0];
   const usable = lb && JSON.parse(lb.doc).status === 'ready' && has('backends', fx.backendId) && has('frontends', fx.frontendId)
+    && has('subscribers', fx.subscriberId)
     && ipFree && ipFree.lb_id === null;
   if (!usable) {
     await quiesce();
@@ -65,7 +66,7 @@ async function ensureFixture(): Promise<void> {
 async function undoCreate(route: RouteSpec, r: RawResponse): Promise<void> {
   if (route.method !== 'POST' || r.status !== 200 || typeof r.json?.id !== 'string') return;
   const path = { '/lbs': `/lbs/${r.json.id}?release_ip=true`, '/ips': `/ips/${r.json.id}`, '/lbs/:lb_id/backends': `/backends/${r.json.id}`,
-    '/lbs/:lb_id/frontends': `/frontends/${r.json.id}` }[route.path];
+    '/lbs/:lb_id/frontends': `/frontends/${r.json.id}`, '/subscribers': `/lb/subscription/${r.json.id}` }[route.path];
   if (!path) return;
   const d = await f.http('DELETE', path);
   assert.ok(d.status === 204 || d.status === 412, `cleanup ${path}: ${d.status} ${d.text}`);
@@ -197,7 +198,7 @@ function bodyCases(base: Record<string, unknown> | null): fc.Arbitrary<BodyCase>
 /** A path parameter: the right object, an object of another kind, another UUID, or hostile text. */
 const idChoice = fc.oneof(
   { weight: 3, arbitrary: fc.constant<'real'>('real') },
-  { weight: 1, arbitrary: fc.constantFrom<IdKind>('lb_id', 'backend_id', 'frontend_id', 'ip_id') },
+  { weight: 1, arbitrary: fc.constantFrom<IdKind>('lb_id', 'backend_id', 'frontend_id', 'ip_id', 'subscriber_id') },
   { weight: 1, arbitrary: fc.uuid().map((u) => ({ id: u })) },
   { weight: 1, arbitrary: fc.oneof(nasty, fc.constantFrom('..', '%2e%2e', '', '0', 'ZZZZZZZZ-0000-4000-8000-000000000000', 'x'.repeat(101)))
     .map((s) => ({ id: s })) },
@@ -216,7 +217,7 @@ function queryCases(route: RouteSpec): fc.Arbitrary<Record<string, string | stri
 }
 
 function pathFor(route: RouteSpec, choices: (string | IdKind | { id: string })[]): string {
-  const real: Record<IdKind, string> = { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId };
+  const real = realIds(fx);
   let i = 0;
   return fillPath(route.path, fx, (kind) => {
     const c = choices[i++] ?? 'real';
@@ -241,7 +242,7 @@ describe('fuzzed requests on every route: a 4xx in Scaleway\'s shape or a succes
         // Bodies were generated against the fixture of the moment; a replaced fixture gets its ids swapped in.
         let body = c.body.text;
         if (typeof body === 'string') {
-          for (const k of ['lbId', 'backendId', 'frontendId', 'ipId'] as const) body = body.replaceAll(built[k], fx[k]);
+          for (const k of ['lbId', 'backendId', 'frontendId', 'ipId', 'subscriberId'] as const) body = body.replaceAll(built[k], fx[k]);
         }
         await probe(route, {
           method: route.method, path: withQuery(pathFor(route, c.ids), c.query),
@@ -290,7 +291,7 @@ test('injection text in every query parameter and path parameter', async () => {
     for (const [n] of paramsOf(route.path).entries()) {
       for (const inj of [...INJECTIONS, 'x'.repeat(100), 'x'.repeat(101), 'x'.repeat(5000)]) {
         let k = 0;
-        const path = fillPath(route.path, fx, (kind) => (k++ === n ? inj : { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId }[kind]));
+        const path = fillPath(route.path, fx, (kind) => (k++ === n ? inj : realIds(fx)[kind]));
         const body = route.body ? JSON.stringify(validBody(route)) : undefined;
         await probe(route, { method: route.method, path, body, headers: body ? { 'content-type': 'application/json' } : {} });
         sent++;

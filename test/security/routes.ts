@@ -2,7 +2,10 @@
 // cover every one. routes.test.ts checks this list against the routes the Fastify app really registers: a new route
 // fails that test until it is added here (and so fuzzed and access-checked).
 
-export type IdKind = 'lb_id' | 'backend_id' | 'frontend_id' | 'ip_id';
+export type IdKind = 'lb_id' | 'backend_id' | 'frontend_id' | 'ip_id' | 'subscriber_id';
+
+/** The private network every suite's server declares (support.ts startFulcrum). */
+export const FUZZ_PN_ID = '0f0f0f0f-0000-4000-8000-00000000f0f0';
 
 /** The objects the suites create before fuzzing; valid bodies refer to them. */
 export interface Fixture {
@@ -12,6 +15,8 @@ export interface Fixture {
   frontendId: string;
   /** A flexible IP attached to no LB. */
   ipId: string;
+  /** A webhook subscriber of the project. */
+  subscriberId: string;
   /** Addresses for server pools (loopback, unused). */
   serverIps: string[];
   /** A port no frontend of the fixture LB uses. */
@@ -92,7 +97,23 @@ export const ROUTES: RouteSpec[] = [
   { method: 'DELETE', path: '/frontends/:frontend_id' },
   { method: 'GET', path: '/lbs/:lb_id/backend-stats', query: { page: '1', page_size: '20' } },
   { method: 'GET', path: '/lbs/:lb_id/stats' },
+  { method: 'POST', path: '/lbs/:lb_id/migrate', body: () => ({ type: 'LB-GP-M' }) },
+  { method: 'GET', path: '/lbs/:lb_id/private-networks', query: { page: '1', page_size: '20', order_by: 'created_at_asc' } },
+  { method: 'POST', path: '/lbs/:lb_id/attach-private-network', body: () => ({ private_network_id: FUZZ_PN_ID, ipam_ids: [] }) },
+  { method: 'POST', path: '/lbs/:lb_id/detach-private-network', body: () => ({ private_network_id: FUZZ_PN_ID }) },
+  { method: 'GET', path: '/subscribers', query: { ...PAGING, name: 's', project_id: '' } },
+  { method: 'POST', path: '/subscribers', body: (fx) => ({ project_id: fx.projectId, name: 'fuzz-sub', webhook_config: { uri: 'http://127.0.0.1:9/hook' } }) },
+  { method: 'GET', path: '/subscribers/:subscriber_id' },
+  { method: 'PUT', path: '/subscribers/:subscriber_id', body: () => ({ name: 'renamed', webhook_config: { uri: 'https://hooks.example.com/x' } }) },
+  { method: 'DELETE', path: '/lb/subscription/:subscriber_id' },
+  { method: 'POST', path: '/lb/:lb_id/subscribe', body: (fx) => ({ subscriber_id: fx.subscriberId }) },
+  { method: 'DELETE', path: '/lb/:lb_id/unsubscribe' },
 ];
+
+/** The fixture's object of each path parameter kind. */
+export function realIds(fx: Fixture): Record<IdKind, string> {
+  return { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId, subscriber_id: fx.subscriberId };
+}
 
 /** `METHOD /path` of every route, HEAD included: Fastify answers HEAD for every GET route. */
 export function routeKeys(): string[] {
@@ -105,7 +126,7 @@ export function paramsOf(path: string): IdKind[] {
 
 /** The path with each :param replaced by the fixture object of that kind, or by `pick(kind)` when given. */
 export function fillPath(path: string, fx: Fixture, pick?: (kind: IdKind) => string, zone = 'fr-par-1'): string {
-  const real: Record<IdKind, string> = { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId };
+  const real = realIds(fx);
   const filled = path.replace(/:([a-z_]+)/g, (_m, k: IdKind) => encodeURIComponent(pick ? pick(k) : real[k]));
   return `/lb/v1/zones/${zone}${filled}`;
 }

@@ -18,6 +18,8 @@ import { MemoryDataPlane } from '../../src/control/memory-dataplane.js';
 import { Reconciler } from '../../src/control/reconciler.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { BIN, Fulcrum, ZONE, type FulcrumOptions } from '../helpers/fulcrum.js';
+import { loopbackNet } from '../helpers/ports.js';
+import { FUZZ_PN_ID } from './routes.js';
 
 /**
  * The seed of every property in this folder: fixed, so a run is reproducible; FULCRUM_FUZZ_SEED=<n> replays another.
@@ -32,7 +34,9 @@ export const runs = (n: number): number => Math.max(1, Math.round(n * RUNS_SCALE
 export const NO_RATE_LIMIT = { FULCRUM_RATE_LIMIT: '0' };
 
 export async function startFulcrum(opts: FulcrumOptions = {}): Promise<Fulcrum> {
-  return Fulcrum.start({ ...opts, env: { ...NO_RATE_LIMIT, ...opts.env } });
+  // A private network so that attachments can succeed; its own loopback /24, apart from the pool's.
+  const pn = `${FUZZ_PN_ID}=${loopbackNet()}.0/24`;
+  return Fulcrum.start({ ...opts, env: { ...NO_RATE_LIMIT, FULCRUM_PRIVATE_NETWORK: pn, ...opts.env } });
 }
 
 export const API_PREFIX = `/lb/v1/zones/:zone`;
@@ -53,6 +57,7 @@ export async function inProcessApi(onRoute?: (method: string, url: string) => vo
   const adminKey = '00000000-0000-4000-8000-000000000001';
   const app = await buildApi({
     store, reconciler, pool: new AddressPool(pool), zones: [ZONE], defaultProjectId: '00000000-0000-4000-8000-000000000000',
+    privateNetworks: [{ id: FUZZ_PN_ID, cidr: '127.78.0.0/24' }],
   }, new Keys(adminKey, store), log, { onRoute });
   await app.ready();
   await reconciler.start();
@@ -215,10 +220,11 @@ export async function createFixture(f: Fulcrum, projectId: string, key = f.key, 
   const serverIps = [11, 12, 13, 14].map((n) => `${a}.${b}.${(Number(c) + 1) % 256}.${n}`);
   const lb = await ok(f, 'POST', '/lbs', { project_id: projectId, name: 'fixture', description: '', assign_flexible_ip: true }, key);
   await waitReady(f, lb.id, key);
-  const partial = { projectId, lbId: lb.id, backendId: '', frontendId: '', ipId: '', serverIps, freePort: inbound + 1 };
+  const partial = { projectId, lbId: lb.id, backendId: '', frontendId: '', ipId: '', subscriberId: '', serverIps, freePort: inbound + 1 };
   const be = await ok(f, 'POST', `/lbs/${lb.id}/backends`, backendBody(partial), key);
   const fe = await ok(f, 'POST', `/lbs/${lb.id}/frontends`, { name: 'fixture', inbound_port: inbound, backend_id: be.id }, key);
   const ip = await ok(f, 'POST', '/ips', { project_id: projectId }, key);
+  const sub = await ok(f, 'POST', '/subscribers', { project_id: projectId, name: 'fixture', webhook_config: { uri: 'http://127.0.0.1:9/' } }, key);
   await waitReady(f, lb.id, key);
-  return { ...partial, backendId: be.id, frontendId: fe.id, ipId: ip.id };
+  return { ...partial, backendId: be.id, frontendId: fe.id, ipId: ip.id, subscriberId: sub.id };
 }
