@@ -8,6 +8,7 @@ import { HaproxyProcess, lbPaths, writeAtomic, type HaproxyOptions } from './hap
 import { peerName } from './names.js';
 import { applyPoolChanges, diffPools, withPoolsOf, type PoolChangeOptions } from './pool-changes.js';
 import { renderConfig, usesTableStickiness, type RenderOptions } from './render.js';
+import { hardFdLimit } from './render-profile.js';
 import { assignServerIds, type ServerIds } from './server-ids.js';
 import { parseServersState, type ServerStats } from './stats.js';
 
@@ -30,6 +31,9 @@ interface Persisted {
   /** What the running worker runs; null when unknown (the next apply then reloads). */
   applied: Applied | null;
 }
+
+/** HAProxy inherits this process's open-file limit. */
+const FD_LIMIT = hardFdLimit();
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -134,7 +138,7 @@ export class LbInstance {
     const serverIds = assignServerIds(this.state.serverIds, next);
     const peerPort = this.state.peerPort ?? (usesTableStickiness(next) ? await freeLocalPort() : null);
     const opts: RenderOptions = {
-      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn,
+      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, fdLimit: FD_LIMIT,
       peer: peerPort === null ? undefined : { name: peerName(this.lbId), port: peerPort },
     };
     let config: string;

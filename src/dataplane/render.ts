@@ -23,6 +23,8 @@ export interface RenderOptions {
   peer?: { name: string; port: number };
   /** Global connection limit instead of the LB type's. HAProxy needs about 2×maxconn file descriptors (pitfall 20). */
   maxconn?: number;
+  /** The open-file limit HAProxy runs under; caps maxconn (render-profile.ts). */
+  fdLimit?: number;
 }
 
 /** `retries` when max_retries is null (HAProxy's own default). */
@@ -220,7 +222,7 @@ function globalSection(s: LbSnapshot, o: RenderOptions, peers: boolean): string[
   const L = ['global', '  master-worker',
     // expose-fd listeners: a reload hands the listening sockets to the new worker (seamless reload).
     `  stats socket ${run}/admin.sock mode 600 level admin expose-fd listeners`, '  stats timeout 2m',
-    `  server-state-file ${run}/server-state`, ...profileLines(s.lb, o.maxconn),
+    `  server-state-file ${run}/server-state`, ...profileLines(s.lb, o.maxconn, o.fdLimit),
     // Old workers holding tcp connections would otherwise live as long as their clients (pitfall 22).
     '  hard-stop-after 30s',
     // stderr is the instance's log file; only frontends with access logs log traffic.

@@ -4,7 +4,10 @@
 export interface LbProfile {
   /** Worker threads of the LB's HAProxy (`nbthread`). */
   nbthread: number;
-  /** Concurrent connections the LB's HAProxy accepts (`maxconn`); it needs about twice as many file descriptors. */
+  /**
+   * Concurrent connections the LB's HAProxy accepts (`maxconn`); it needs about twice as many file descriptors, and is
+   * capped where the machine's open-file limit allows fewer (dataplane/render-profile.ts).
+   */
   maxconn: number;
   /** New connections each thread accepts per event-loop turn (`tune.maxaccept`): more favours bursts of new clients. */
   maxaccept: number;
@@ -25,8 +28,8 @@ const offer = (name: string, size: string, profile: LbProfile): LbType => ({ nam
 /** Names as the CLI and Terraform use them; the API matches them case-insensitively and echoes them lower-case. */
 export const LB_TYPES: LbType[] = [
   offer('LB-S', 'small', { nbthread: 1, maxconn: 4096, maxaccept: 64 }),
-  offer('LB-GP-M', 'general purpose medium', { nbthread: 2, maxconn: 16384, maxaccept: 64 }),
-  offer('LB-GP-L', 'general purpose large', { nbthread: 4, maxconn: 32768, maxaccept: 128 }),
+  offer('LB-GP-M', 'general purpose medium', { nbthread: 2, maxconn: 8192, maxaccept: 64 }),
+  offer('LB-GP-L', 'general purpose large', { nbthread: 4, maxconn: 16384, maxaccept: 128 }),
 ];
 export const DEFAULT_LB_TYPE = 'lb-s';
 
