@@ -18,7 +18,7 @@ export interface AlertOptions {
   requestTimeoutMs?: number;
 }
 
-const DEFAULTS: Required<AlertOptions> = { groupMs: 1000, retryDelaysMs: [1000, 2000, 4000, 8000, 16_000], requestTimeoutMs: 5000 };
+const DEFAULTS: Required<AlertOptions> = { groupMs: 2000, retryDelaysMs: [1000, 2000, 4000, 8000, 16_000], requestTimeoutMs: 5000 };
 
 /** One change as a webhook body shows it. `state`/`previous_state`: backend-stats words for servers, instance statuses else. */
 export interface AlertItem {
