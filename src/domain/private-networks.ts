@@ -60,14 +60,14 @@ export function freeAddress(cidr: string, used: Set<string>): string | null {
   const [addr] = ipaddr.parseCIDR(cidr);
   const bytes = (addr.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr)).toByteArray();
   for (let i = 0; i < 4096; i++) {
-    // Increment the address as a big-endian byte string.
+    const candidate = ipaddr.fromByteArray(bytes).toString();
+    if (!inRange(candidate, cidr)) return null;
+    if (isHostAddress(candidate, cidr) && !used.has(candidate)) return candidate;
+    // The next address, as a big-endian byte string.
     for (let k = bytes.length - 1; k >= 0; k--) {
       bytes[k] = (bytes[k] + 1) & 0xff;
       if (bytes[k] !== 0) break;
     }
-    const candidate = ipaddr.fromByteArray(bytes).toString();
-    if (!inRange(candidate, cidr)) return null;
-    if (isHostAddress(candidate, cidr) && !used.has(candidate)) return candidate;
   }
   return null;
 }
