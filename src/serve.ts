@@ -9,13 +9,14 @@ import { buildApi } from './api/server.js';
 import type { ServeConfig } from './config.js';
 import { Alerts } from './control/alerts.js';
 import { smtpSender } from './control/alerts-mail.js';
-import { StatsPoller } from './control/events.js';
+import { StatsPoller, subscribedLbIds } from './control/events.js';
 import { MemoryDataPlane } from './control/memory-dataplane.js';
 import type { DataPlanePort } from './control/port.js';
 import { Reconciler } from './control/reconciler.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
 import { SqliteStore } from './store/sqlite.js';
 import { isUuid } from './domain/validation.js';
+import { inRange, type PrivateNetwork } from './domain/private-networks.js';
 
 export interface Running {
   url: string;
@@ -26,6 +27,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   mkdirSync(cfg.dataDir, { recursive: true });
   const store = new SqliteStore(join(cfg.dataDir, 'fulcrum.db'));
   const pool = new AddressPool(cfg.ipPool);
+  checkNoOverlap(pool, cfg.privateNetworks);
 
   if (cfg.secretKey !== null && !isUuid(cfg.secretKey)) throw new Error('FULCRUM_SECRET_KEY must be a UUID (the Scaleway SDKs refuse other keys)');
   let secretKey = cfg.secretKey ?? (await store.getSetting('admin_secret_key'));
@@ -44,7 +46,8 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane() : new HaproxyDataPlane({ dataDir: cfg.dataDir });
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
   const alerts = new Alerts(reconciler.events, store, cfg.smtp ? smtpSender(cfg.smtp) : null, log.child({ component: 'alerts' }));
-  const poller = new StatsPoller(() => store.allLbIds(), reconciler);
+  // Live reads of backend-stats feed the events of every LB; the poller keeps those of LBs with a subscriber flowing.
+  const poller = new StatsPoller(() => subscribedLbIds(store), reconciler);
   const app = await buildApi({
     store, reconciler, pool, zones: cfg.zones, defaultProjectId, privateNetworks: cfg.privateNetworks, mailRelay: cfg.smtp !== null,
   }, new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit });
@@ -64,4 +67,12 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       await store.close();
     },
   };
+}
+
+/** A private network overlapping the IP pool would let two LBs bind one address (HAProxy binds with SO_REUSEPORT). */
+function checkNoOverlap(pool: AddressPool, networks: PrivateNetwork[]): void {
+  for (const n of networks) {
+    const clash = [...pool.v4, ...pool.v6].find((a) => inRange(a, n.cidr));
+    if (clash) throw new Error(`--private-network ${n.id}=${n.cidr} overlaps --ip-pool (${clash})`);
+  }
 }

@@ -1,8 +1,9 @@
 // The one event feed of the process (DESIGN.md "One event feed"): server state changes, detected once where backend
 // stats are read (Reconciler.stats), and instance status changes, detected where the reconciler sets them. Alerts
-// consume it; a background poller keeps stats read while no client asks for them.
+// consume it; a background poller keeps the stats of LBs with a subscriber read while no client asks for them.
 import type { InstanceStatus } from '../domain/lbs.js';
 import type { CheckResult, ServerStat, ServerState } from '../domain/stats.js';
+import type { Store } from '../store/store.js';
 
 export interface ServerEvent {
   kind: 'server';
@@ -70,6 +71,13 @@ export class EventFeed {
   forget(lbId: string): void {
     this.servers.delete(lbId);
   }
+}
+
+/** The LBs somebody is alerted about: the ones the poller reads. */
+export async function subscribedLbIds(store: Store): Promise<string[]> {
+  const out: string[] = [];
+  for (const id of await store.allLbIds()) if ((await store.getLb(id))?.subscriberId) out.push(id);
+  return out;
 }
 
 /** What the poller reads through: the reconciler's stats, which feed the EventFeed. */

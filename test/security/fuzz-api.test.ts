@@ -37,11 +37,11 @@ after(async () => {
 
 // ---- the invariant every request is held to
 
-/** Waits until no LB is between states (being created or deleted): the store changes only by requests then. */
+/** Waits until no LB is between states (being created, migrated or deleted): the store changes only by requests then. */
 async function quiesce(): Promise<void> {
   for (let i = 0; i < 500; i++) {
     const busy = dump.rows<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM lbs WHERE json_extract(doc, '$.status') IN ('to_create', 'creating', 'to_delete', 'deleting')")[0].n;
+      "SELECT COUNT(*) AS n FROM lbs WHERE json_extract(doc, '$.status') IN ('to_create', 'creating', 'migrating', 'to_delete', 'deleting')")[0].n;
     if (busy === 0) return;
     await sleep(10);
   }
@@ -50,6 +50,7 @@ async function quiesce(): Promise<void> {
 
 /** The fixture objects still exist and are usable; otherwise (a fuzzed DELETE was accepted) a new fixture is made. */
 async function ensureFixture(): Promise<void> {
+  await quiesce(); // an LB still migrating is not broken
   const has = (table: string, id: string) => dump.rows(`SELECT 1 FROM ${table} WHERE id = ?`, id).length > 0;
   const lb = dump.rows<{ doc: string }>('SELECT doc FROM lbs WHERE id = ?', fx.lbId)[0];
   const ipFree = dump.rows<{ lb_id: string | null }>('SELECT lb_id FROM ips WHERE id = ?', fx.ipId)[0];
@@ -57,7 +58,6 @@ async function ensureFixture(): Promise<void> {
     && has('subscribers', fx.subscriberId)
     && ipFree && ipFree.lb_id === null;
   if (!usable) {
-    await quiesce();
     fx = await createFixture(f, PROJECT, f.key, 8001 + Math.floor(Math.random() * 1000) * 2);
   }
 }
