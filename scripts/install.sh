@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Fulcrum needs on Debian 12: HAProxy; with --test, also the servers the test suite starts itself
-# (MariaDB, PostgreSQL, OpenLDAP, Redis, openssl for self-signed certificates, iproute2 for the IPv6 loopback
-# addresses); with --bench, also what the benchmarks
-# compare against (nginx with its stream module for TCP, wrk). Then the npm dependencies (which also builds the TypeScript).
+# (MariaDB, PostgreSQL, OpenLDAP, Redis, openssl for self-signed certificates) and iproute2 (IPv6 loopback addresses);
+# with --bench, also what the benchmarks compare against (nginx with its stream module for TCP, wrk). Then the npm
+# dependencies (which also builds the TypeScript).
 # Safe to run again: it installs only what is missing. The tests never use the system services these packages bring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
