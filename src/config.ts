@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { PrivateNetwork } from './domain/private-networks.js';
 import type { SmtpConfig } from './control/alerts-mail.js';
+import { normalizeSubnet } from './domain/acls.js';
 
 export interface ServeConfig {
   listen: { host: string; port: number };
@@ -18,6 +19,10 @@ export interface ServeConfig {
   privateNetworks: PrivateNetwork[];
   /** The SMTP relay of email alerts (`--smtp-url`, `--smtp-from`); null: email subscribers are refused. */
   smtp: SmtpConfig | null;
+  /** Let's Encrypt certificates: the ACME directory, the account's contact, extra CAs for the ACME server's HTTPS. */
+  acme?: { directoryUrl: string; email: string | null; caFile: string | null };
+  /** Addresses and CIDRs that ACLs with ips_edge_services match (none by default). */
+  edgeServicesIps: string[];
 }
 
 export const DEFAULTS = {
@@ -28,6 +33,8 @@ export const DEFAULTS = {
   dataplane: 'haproxy',
   logLevel: 'info',
   rateLimit: '100',
+  acmeDirectory: 'https://acme-v02.api.letsencrypt.org/directory',
+  edgeServicesIps: '',
 } as const;
 
 const ZONE_RE = /^[a-z]{2}-[a-z]{3,7}-[1-9]$/;
@@ -53,6 +60,13 @@ export function parseRateLimit(rate: string, burst: string | undefined): { perSe
   const b = burst === undefined ? Math.max(1, perSecond * 2) : n(burst, '--rate-limit-burst');
   if (b < 1) throw new Error('--rate-limit-burst: at least 1');
   return { perSecond, burst: b };
+}
+
+/** `--edge-services-ips a,b/24`: addresses and CIDRs, comma-separated. */
+export function parseEdgeServicesIps(list: string): string[] {
+  const items = list.split(',').map((x) => x.trim()).filter((x) => x);
+  for (const x of items) if (normalizeSubnet(x) === null) throw new Error(`--edge-services-ips ${x}: not an address or CIDR`);
+  return items;
 }
 
 export function resolveDataDir(dir: string): string {

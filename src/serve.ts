@@ -6,7 +6,8 @@ import pino, { type Logger } from 'pino';
 import { AddressPool } from './api/address-pool.js';
 import { Keys } from './api/auth.js';
 import { buildApi } from './api/server.js';
-import type { ServeConfig } from './config.js';
+import { DEFAULTS, type ServeConfig } from './config.js';
+import { AcmeJob } from './control/acme.js';
 import { Alerts } from './control/alerts.js';
 import { smtpSender } from './control/alerts-mail.js';
 import { StatsPoller, subscribedLbIds } from './control/events.js';
@@ -14,6 +15,7 @@ import { MemoryDataPlane } from './control/memory-dataplane.js';
 import type { DataPlanePort } from './control/port.js';
 import { Reconciler } from './control/reconciler.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
+import { CertificateFiles } from './store/certificate-files.js';
 import { SqliteStore } from './store/sqlite.js';
 import { isUuid } from './domain/validation.js';
 import { inRange, type PrivateNetwork } from './domain/private-networks.js';
@@ -43,15 +45,23 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     await store.setSetting('default_project_id', defaultProjectId);
   }
 
-  const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane() : new HaproxyDataPlane({ dataDir: cfg.dataDir });
+  const certificateFiles = new CertificateFiles(cfg.dataDir);
+  const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane()
+    : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps });
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
   const alerts = new Alerts(reconciler.events, store, cfg.smtp ? smtpSender(cfg.smtp) : null, log.child({ component: 'alerts' }));
   // Live reads of backend-stats feed the events of every LB; the poller keeps those of LBs with a subscriber flowing.
   const poller = new StatsPoller(() => subscribedLbIds(store), reconciler);
+  const acmeJob = new AcmeJob(store, dataPlane, certificateFiles, (lbId) => reconciler.settled(lbId), {
+    directoryUrl: cfg.acme?.directoryUrl ?? DEFAULTS.acmeDirectory, email: cfg.acme?.email ?? null, caFile: cfg.acme?.caFile ?? null,
+    dataDir: cfg.dataDir,
+  }, log.child({ component: 'acme' }));
   const app = await buildApi({
-    store, reconciler, pool, zones: cfg.zones, defaultProjectId, privateNetworks: cfg.privateNetworks, mailRelay: cfg.smtp !== null,
+    store, reconciler, pool, zones: cfg.zones, defaultProjectId, certificateFiles, acme: acmeJob,
+    privateNetworks: cfg.privateNetworks, mailRelay: cfg.smtp !== null,
   }, new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit });
   await reconciler.start();
+  await acmeJob.start();
   poller.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   log.info({ address, dataDir: cfg.dataDir, zones: cfg.zones }, 'fulcrum serving');
@@ -62,6 +72,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       await app.close();
       await poller.stop();
       await alerts.close();
+      await acmeJob.close();
       await reconciler.close();
       await dataPlane.close();
       await store.close();

@@ -5,6 +5,7 @@ import type { Frontend } from '../domain/frontends.js';
 import { isBeingDeleted, type Lb } from '../domain/lbs.js';
 import type { PrivateNetwork } from '../domain/private-networks.js';
 import type { Reconciler } from '../control/reconciler.js';
+import type { CertificateFiles } from '../store/certificate-files.js';
 import type { Store } from '../store/store.js';
 import { notFound, transientState } from '../wire/errors.js';
 import { lbToWire } from '../wire/lbs.js';
@@ -21,6 +22,10 @@ export interface ApiContext {
   privateNetworks?: PrivateNetwork[];
   /** True when email alerts have a relay (`--smtp-url`); email subscribers are refused otherwise. */
   mailRelay?: boolean;
+  /** Where certificates' PEM files are written (mode 0600). */
+  certificateFiles: CertificateFiles;
+  /** Told when a Let's Encrypt certificate is created, so its order starts now rather than at the next round. */
+  acme?: { poke(): void };
 }
 
 /** True when the principal may see objects of this project. */
@@ -70,6 +75,7 @@ export async function lbJson(ctx: ApiContext, lb: Lb): Promise<Record<string, un
     frontendCount: await ctx.store.countFrontends(lb.id),
     backendCount: await ctx.store.countBackends(lb.id),
     subscriber: fresh.subscriberId ? await ctx.store.getSubscriber(fresh.subscriberId) : null,
+    routeCount: await ctx.store.countRoutes(lb.id),
   });
 }
 

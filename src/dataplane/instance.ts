@@ -9,6 +9,10 @@ import { peerName } from './names.js';
 import { applyPoolChanges, diffPools, withPoolsOf, type PoolChangeOptions } from './pool-changes.js';
 import { renderConfig, usesTableStickiness, type RenderOptions } from './render.js';
 import { hardFdLimit } from './render-profile.js';
+import type { TlsPaths } from './render-tls.js';
+import { pruneCrtLists, renewedCertificates, setChallenge, swapCertificates, writeTlsFiles } from './tls-runtime.js';
+import { ruleLists, rulesDir } from './render-rules.js';
+import { pruneRuleLists, pushRuleLists, writeRuleLists } from './rule-lists.js';
 import { assignServerIds, type ServerIds } from './server-ids.js';
 import { parseServersState, type ServerStats } from './stats.js';
 
@@ -17,6 +21,10 @@ export interface InstanceOptions extends HaproxyOptions {
   drainTimeoutMs?: number;
   /** Global maxconn of each HAProxy (the LB type's, render-profile.ts, when unset). */
   maxconn?: number;
+  /** Directory of the certificates' PEM files; without it, frontends with certificates are refused. */
+  certDir?: string;
+  /** Addresses that ACLs with ips_edge_services match (the operator's list; none by default). */
+  edgeServicesIps?: string[];
 }
 
 interface Applied {
@@ -104,6 +112,17 @@ export class LbInstance {
     });
   }
 
+  /** Sets (or, with null, removes) the HTTP-01 answer for an ACME token; live at once when HAProxy runs. */
+  challenge(token: string, keyAuthorization: string | null): Promise<void> {
+    return this.serial(async () => {
+      await setChallenge(this.proc.isAlive() ? this.proc.paths.adminSock : null, this.proc.paths.dir, token, keyAuthorization);
+    });
+  }
+
+  private get tls(): TlsPaths | null {
+    return this.opts.certDir ? { certDir: this.opts.certDir, runDir: this.proc.paths.dir } : null;
+  }
+
   async stats(): Promise<ServerStats[]> {
     return parseServersState(await this.proc.cli.worker('show servers state'));
   }
@@ -130,6 +149,7 @@ export class LbInstance {
   private async save(applied: Applied | null): Promise<void> {
     this.state.applied = applied;
     await writeAtomic(this.proc.paths.appliedFile, JSON.stringify(this.state));
+    if (applied && this.tls) await pruneCrtLists([applied.snapshot], this.tls);
   }
 
   private async applyNow(next: LbSnapshot): Promise<ApplyResult> {
@@ -138,20 +158,32 @@ export class LbInstance {
     const serverIds = assignServerIds(this.state.serverIds, next);
     const peerPort = this.state.peerPort ?? (usesTableStickiness(next) ? await freeLocalPort() : null);
     const opts: RenderOptions = {
-      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, fdLimit: FD_LIMIT,
+      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, fdLimit: FD_LIMIT, certDir: this.opts.certDir,
       peer: peerPort === null ? undefined : { name: peerName(this.lbId), port: peerPort },
     };
     let config: string;
+    let lists: Map<string, string>;
     try {
       config = renderConfig(next, opts);
+      lists = ruleLists(next, this.proc.paths.dir, this.opts.edgeServicesIps);
     } catch (e) {
       return { ok: false, reason: `cannot render the configuration: ${message(e)}` };
     }
     Object.assign(this.state, { serverIds, peerPort });
     const prev = this.state.applied;
+    const tls = this.tls;
+    if (tls) await writeTlsFiles(next, tls);
+    // Renewed certificates and changed ACL subnet lists go to the running worker through the runtime API (a reload would
+    // also load them); the list files are on disk before HAProxy reads the config.
+    const renewed = alive && prev && tls ? renewedCertificates(prev.snapshot, next, tls) : [];
+    const changedLists = await writeRuleLists(lists);
+    const runtime = () => pushRuleLists(this.proc.paths.adminSock, changedLists)
+      .then(() => swapCertificates(this.proc.paths.adminSock, renewed)).then(() => true, () => false);
     if (alive && prev?.config === config) {
-      // Nothing HAProxy sees changed (names, tags...): no check, no reload.
+      // Nothing else HAProxy sees changed (names, tags, subnet lists, renewed certificates): no check, no reload.
+      if (!(await runtime())) return this.reloadOnto(next, config, null, lists);
       await this.save({ snapshot: next, config });
+      await pruneRuleLists(this.rulesDir, lists);
       return { ok: true };
     }
     // A change of pools and max_connections only (the config rendered from the old snapshot with the new pools is the
@@ -159,16 +191,17 @@ export class LbInstance {
     // `haproxy -c` (60–130 ms of CPU); the file is validated and written after, so it still reproduces the runtime state.
     if (alive && prev && this.poolsOnly(prev, next, opts, config)) {
       const done = await applyPoolChanges(this.proc.cli, diffPools(prev.snapshot, next), serverIds, this.poolOptions)
-        .then(() => true, () => false);
+        .then(runtime, () => false);
       const refused = await this.proc.validate(config);
       if (refused) return this.restore(prev, `HAProxy refused the configuration: ${refused}`);
       if (done) {
         await this.proc.writeConfig(config);
         await this.save({ snapshot: next, config });
+        await pruneRuleLists(this.rulesDir, lists);
         return { ok: true };
       }
       // Partly applied: the reload below makes the worker match the (validated) file again.
-      return this.reloadOnto(next, config, null);
+      return this.reloadOnto(next, config, null, lists);
     }
     const refused = await this.proc.validate(config);
     if (refused) return { ok: false, reason: `HAProxy refused the configuration: ${refused}` };
@@ -178,6 +211,7 @@ export class LbInstance {
       await this.proc.start(config);
       this.shouldRun = true;
       await this.save({ snapshot: next, config });
+      await pruneRuleLists(this.rulesDir, lists);
       return { ok: true };
     }
     // Pool changes go through the runtime API even when a reload follows: servers added that way are held DOWN until
@@ -192,7 +226,11 @@ export class LbInstance {
         running = null; // partly applied: the reload below makes the worker match the file again
       }
     }
-    return this.reloadOnto(next, config, running);
+    return this.reloadOnto(next, config, running, lists);
+  }
+
+  private get rulesDir(): string {
+    return rulesDir(this.proc.paths.dir);
   }
 
   private get poolOptions(): PoolChangeOptions {
@@ -224,7 +262,7 @@ export class LbInstance {
   }
 
   /** Seamless reload onto `config`; on failure the old worker keeps serving what `running` describes. */
-  private async reloadOnto(next: LbSnapshot, config: string, running: Applied | null): Promise<ApplyResult> {
+  private async reloadOnto(next: LbSnapshot, config: string, running: Applied | null, lists: Map<string, string>): Promise<ApplyResult> {
     try {
       await this.proc.reload(config);
     } catch (e) {
@@ -234,6 +272,7 @@ export class LbInstance {
       return { ok: false, reason: message(e) };
     }
     await this.save({ snapshot: next, config });
+    await pruneRuleLists(this.rulesDir, lists);
     return { ok: true };
   }
 }

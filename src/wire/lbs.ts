@@ -45,6 +45,7 @@ export interface LbView {
   instance: InstanceState;
   frontendCount: number;
   backendCount: number;
+  routeCount: number;
   subscriber?: Subscriber | null;
 }
 
@@ -80,7 +81,7 @@ export function lbToWire(v: LbView): Record<string, unknown> {
     created_at: lb.createdAt,
     updated_at: lb.updatedAt,
     private_network_count: lb.privateNetworks?.length ?? 0,
-    route_count: 0,
+    route_count: v.routeCount,
     region,
     zone: lb.zone,
   };

@@ -63,7 +63,7 @@ after(async () => {
   await new Promise<void>((r) => smtp.close(() => r()));
 });
 
-const e = E2e.suite('alerts', { env: { FULCRUM_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, FULCRUM_SMTP_FROM: 'fulcrum@example.com' } });
+const e = E2e.suite('alerts', () => ({ env: { FULCRUM_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, FULCRUM_SMTP_FROM: 'fulcrum@example.com' } }));
 
 let servers: HttpTestServer[];
 let svc: Service;

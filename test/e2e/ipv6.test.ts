@@ -25,7 +25,7 @@ after(() => {
   for (const a of added) ip6('del', `${a}/128`);
 });
 
-const e = E2e.suite('ipv6', { ipNet, ipPool: `${ipNet}.0/24,${v6.slice(0, 3).join(',')}` });
+const e = E2e.suite('ipv6', () => ({ ipNet, ipPool: `${ipNet}.0/24,${v6.slice(0, 3).join(',')}` }));
 
 test('assign_flexible_ipv6: the LB gets an IPv4 and an IPv6 address; a frontend answers on both', async () => {
   const servers = e.serve(...await startHttpServers([e.host(), e.host()]));

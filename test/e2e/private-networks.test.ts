@@ -12,7 +12,7 @@ import { E2e } from './support/lb.js';
 
 const PN = randomUUID();
 const pnNet = loopbackNet();
-const e = E2e.suite('private-networks', { env: { FULCRUM_PRIVATE_NETWORK: `${PN}=${pnNet}.0/24` } });
+const e = E2e.suite('private-networks', () => ({ env: { FULCRUM_PRIVATE_NETWORK: `${PN}=${pnNet}.0/24` } }));
 
 /** An HTTP server that answers every request with the address the request came from. */
 async function whoCalls(host: string, port: number): Promise<{ host: string; port: number; close(): Promise<void> }> {

@@ -10,9 +10,9 @@ import { createConnection } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Fulcrum } from '../helpers/fulcrum.js';
-import { ROUTES, fillPath, paramsOf, realIds, withQuery, type Fixture, type IdKind, type RouteSpec } from './routes.js';
+import { ID_KINDS, ROUTES, fillPath, paramsOf, realIds, withQuery, type Fixture, type IdKind, type RouteSpec } from './routes.js';
 import {
-  SEED, StoreDump, assertScalewayError, createFixture, raw, runs, sleep, startFulcrum, type RawResponse,
+  SEED, StoreDump, assertScalewayError, createFixture, createRules, raw, runs, sleep, startFulcrum, type RawResponse,
 } from './support.js';
 
 const PROJECT = randomUUID();
@@ -55,10 +55,15 @@ async function ensureFixture(): Promise<void> {
   const lb = dump.rows<{ doc: string }>('SELECT doc FROM lbs WHERE id = ?', fx.lbId)[0];
   const ipFree = dump.rows<{ lb_id: string | null }>('SELECT lb_id FROM ips WHERE id = ?', fx.ipId)[0];
   const usable = lb && JSON.parse(lb.doc).status === 'ready' && has('backends', fx.backendId) && has('frontends', fx.frontendId)
-    && has('subscribers', fx.subscriberId)
     && ipFree && ipFree.lb_id === null;
   if (!usable) {
     fx = await createFixture(f, PROJECT, f.key, 8001 + Math.floor(Math.random() * 1000) * 2);
+  } else if (!has('routes', fx.routeId) || !has('acls', fx.aclId)) {
+    fx = { ...fx, ...(await createRules(f, fx)) };
+  }
+  if (!has('subscribers', fx.subscriberId)) {
+    const sub = await f.http('POST', '/subscribers', { project_id: fx.projectId, name: 'fixture', webhook_config: { uri: 'http://127.0.0.1:9/' } });
+    fx = { ...fx, subscriberId: sub.json.id };
   }
 }
 
@@ -66,7 +71,8 @@ async function ensureFixture(): Promise<void> {
 async function undoCreate(route: RouteSpec, r: RawResponse): Promise<void> {
   if (route.method !== 'POST' || r.status !== 200 || typeof r.json?.id !== 'string') return;
   const path = { '/lbs': `/lbs/${r.json.id}?release_ip=true`, '/ips': `/ips/${r.json.id}`, '/lbs/:lb_id/backends': `/backends/${r.json.id}`,
-    '/lbs/:lb_id/frontends': `/frontends/${r.json.id}`, '/subscribers': `/lb/subscription/${r.json.id}` }[route.path];
+    '/lbs/:lb_id/frontends': `/frontends/${r.json.id}`, '/routes': `/routes/${r.json.id}`,
+    '/frontends/:frontend_id/acls': `/acls/${r.json.id}`, '/subscribers': `/lb/subscription/${r.json.id}` }[route.path];
   if (!path) return;
   const d = await f.http('DELETE', path);
   assert.ok(d.status === 204 || d.status === 412, `cleanup ${path}: ${d.status} ${d.text}`);
@@ -198,7 +204,7 @@ function bodyCases(base: Record<string, unknown> | null): fc.Arbitrary<BodyCase>
 /** A path parameter: the right object, an object of another kind, another UUID, or hostile text. */
 const idChoice = fc.oneof(
   { weight: 3, arbitrary: fc.constant<'real'>('real') },
-  { weight: 1, arbitrary: fc.constantFrom<IdKind>('lb_id', 'backend_id', 'frontend_id', 'ip_id', 'subscriber_id') },
+  { weight: 1, arbitrary: fc.constantFrom<IdKind>(...ID_KINDS) },
   { weight: 1, arbitrary: fc.uuid().map((u) => ({ id: u })) },
   { weight: 1, arbitrary: fc.oneof(nasty, fc.constantFrom('..', '%2e%2e', '', '0', 'ZZZZZZZZ-0000-4000-8000-000000000000', 'x'.repeat(101)))
     .map((s) => ({ id: s })) },
@@ -242,7 +248,7 @@ describe('fuzzed requests on every route: a 4xx in Scaleway\'s shape or a succes
         // Bodies were generated against the fixture of the moment; a replaced fixture gets its ids swapped in.
         let body = c.body.text;
         if (typeof body === 'string') {
-          for (const k of ['lbId', 'backendId', 'frontendId', 'ipId', 'subscriberId'] as const) body = body.replaceAll(built[k], fx[k]);
+          for (const k of ['lbId', 'backendId', 'frontendId', 'ipId', 'routeId', 'aclId', 'subscriberId'] as const) body = body.replaceAll(built[k], fx[k]);
         }
         await probe(route, {
           method: route.method, path: withQuery(pathFor(route, c.ids), c.query),

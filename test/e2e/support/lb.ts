@@ -50,13 +50,14 @@ export class E2e {
   private readonly closers: (() => Promise<void>)[] = [];
 
   /**
-   * Registers the file's hooks: before its tests, one `fulcrum serve` (real HAProxy, `opts`) and one LB named `lbName`;
+   * Registers the file's hooks: before its tests, one `fulcrum serve` (real HAProxy, started with `options()`) and one LB
+   * named `lbName`;
    * after them, every LB deleted, the server stopped and every server the tests started closed.
    */
-  static suite(lbName: string, opts: FulcrumOptions = {}): E2e {
+  static suite(lbName: string, options: () => FulcrumOptions | Promise<FulcrumOptions> = () => ({})): E2e {
     const e = new E2e();
     before(async () => {
-      e.f = await Fulcrum.start(opts);
+      e.f = await Fulcrum.start(await options());
       e.api = e.f.sdk();
       e.net = loopbackNet();
       for (let i = 0; i < 10 && e.net === e.f.ipNet; i++) e.net = loopbackNet();
