@@ -99,6 +99,8 @@ export function subscriberRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
       const s = await loadSubscriber(ctx, req.principal, req.params.zone, req.body.subscriber_id);
       await ctx.store.updateLb({ ...lb, subscriberId: s.id });
+      // The servers' states now are what later changes are told against (the poller reads only subscribed LBs).
+      await ctx.reconciler.stats(lb.id).catch(() => undefined);
       return lbJson(ctx, lb);
     });
 
