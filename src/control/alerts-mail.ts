@@ -10,11 +10,15 @@ export interface MailSender {
   send(to: string, subject: string, text: string): Promise<void>;
 }
 
-/** One pooled transport; each send is bounded so that a stuck relay only delays that delivery's retries. */
+/** One transport for the relay; each connection is bounded so that a stuck relay only delays that delivery's retries. */
 export function smtpSender(cfg: SmtpConfig): MailSender {
-  const transport = nodemailer.createTransport(cfg.url, {
+  const u = new URL(cfg.url);
+  const secure = u.protocol === 'smtps:';
+  const transport = nodemailer.createTransport({
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port) || (secure ? 465 : 25), secure,
+    auth: u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : undefined,
     connectionTimeout: 5000, greetingTimeout: 5000, socketTimeout: 10_000,
-  } as never);
+  });
   return {
     async send(to, subject, text) {
       await transport.sendMail({ from: cfg.from, to, subject, text });
