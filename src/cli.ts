@@ -25,6 +25,8 @@ program.command('serve')
   .addOption(new Option('--edge-services-ips <list>', 'addresses and CIDRs (comma-separated) that ACLs with ips_edge_services match')
     .env('FULCRUM_EDGE_SERVICES_IPS').default(DEFAULTS.edgeServicesIps))
   .addOption(new Option('--rate-limit-burst <n>', 'requests a key may send at once (default: twice --rate-limit)').env('FULCRUM_RATE_LIMIT_BURST'))
+  .addOption(new Option('--admin-rate-limit <n>', 'requests per second of the admin key, in bursts of twice that (0: no limit)')
+    .env('FULCRUM_ADMIN_RATE_LIMIT').default(DEFAULTS.adminRateLimit))
   .addOption(new Option('--private-network <id=cidr...>', 'a private network LBs may attach to (repeatable); FULCRUM_PRIVATE_NETWORK takes a comma-separated list')
     .default([]))
   .addOption(new Option('--smtp-url <url>', 'SMTP relay of email alerts, smtp://HOST:PORT').env('FULCRUM_SMTP_URL'))
@@ -39,15 +41,15 @@ Environment:
   FULCRUM_SECRET_KEY   the admin secret key (a UUID), sent by clients as X-Auth-Token. When unset, one is generated on
                        first start, stored in the data dir and printed once.
   FULCRUM_LISTEN, FULCRUM_DATA_DIR, FULCRUM_IP_POOL, FULCRUM_ZONE, FULCRUM_DATAPLANE, FULCRUM_LOG_LEVEL,
-  FULCRUM_RATE_LIMIT, FULCRUM_RATE_LIMIT_BURST, FULCRUM_ACME_DIRECTORY, FULCRUM_ACME_EMAIL, FULCRUM_ACME_CA_FILE,
-  FULCRUM_EDGE_SERVICES_IPS, FULCRUM_PRIVATE_NETWORK, FULCRUM_SMTP_URL, FULCRUM_SMTP_FROM: as the flags.
+  FULCRUM_RATE_LIMIT, FULCRUM_RATE_LIMIT_BURST, FULCRUM_ADMIN_RATE_LIMIT, FULCRUM_ACME_DIRECTORY, FULCRUM_ACME_EMAIL,
+  FULCRUM_ACME_CA_FILE, FULCRUM_EDGE_SERVICES_IPS, FULCRUM_PRIVATE_NETWORK, FULCRUM_SMTP_URL, FULCRUM_SMTP_FROM: as the flags.
   Project-scoped keys: see \`fulcrum keys --help\`.
 
 API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI or Terraform at http://<listen>.`)
   .action(async (opts: {
     listen: string; dataDir: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none'; logLevel: string;
-    rateLimit: string; rateLimitBurst?: string; acmeDirectory: string; acmeEmail?: string; acmeCaFile?: string;
-    edgeServicesIps: string; privateNetwork: string[]; smtpUrl?: string; smtpFrom?: string;
+    rateLimit: string; rateLimitBurst?: string; adminRateLimit: string; acmeDirectory: string; acmeEmail?: string;
+    acmeCaFile?: string; edgeServicesIps: string; privateNetwork: string[]; smtpUrl?: string; smtpFrom?: string;
   }) => {
     const networks = opts.privateNetwork.length ? opts.privateNetwork : (env('PRIVATE_NETWORK') ?? '').split(',');
     const zones = env('ZONE') && opts.zone.length === 1 && opts.zone[0] === DEFAULTS.zone ? env('ZONE')!.split(',') : opts.zone;
@@ -60,6 +62,7 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
       dataplane: opts.dataplane,
       logLevel: opts.logLevel,
       rateLimit: parseRateLimit(opts.rateLimit, opts.rateLimitBurst),
+      adminRateLimit: parseRateLimit(opts.adminRateLimit, undefined, '--admin-rate-limit'),
       privateNetworks: parsePrivateNetworks(networks),
       smtp: parseSmtp(opts.smtpUrl, opts.smtpFrom),
       acme: { directoryUrl: opts.acmeDirectory, email: opts.acmeEmail ?? null, caFile: opts.acmeCaFile ?? null },

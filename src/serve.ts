@@ -47,7 +47,8 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
 
   const certificateFiles = new CertificateFiles(cfg.dataDir);
   const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane()
-    : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps });
+    : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps,
+      log: log.child({ component: 'dataplane' }) });
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
   const alerts = new Alerts(reconciler.events, store, cfg.smtp ? smtpSender(cfg.smtp) : null, log.child({ component: 'alerts' }));
   // Live reads of backend-stats feed the events of every LB; the poller keeps those of LBs with a subscriber flowing.
@@ -59,7 +60,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const app = await buildApi({
     store, reconciler, pool, zones: cfg.zones, defaultProjectId, certificateFiles, acme: acmeJob,
     privateNetworks: cfg.privateNetworks, mailRelay: cfg.smtp !== null,
-  }, new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit });
+  }, new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit, adminRateLimit: cfg.adminRateLimit });
   await reconciler.start();
   await acmeJob.start();
   poller.start();

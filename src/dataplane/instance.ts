@@ -21,6 +21,8 @@ export interface InstanceOptions extends HaproxyOptions {
   drainTimeoutMs?: number;
   /** Global maxconn of each HAProxy (the LB type's, render-profile.ts, when unset). */
   maxconn?: number;
+  /** The HAProxy binary serves QUIC (HTTP/3); see capabilities.ts. */
+  quic?: boolean;
   /** Directory of the certificates' PEM files; without it, frontends with certificates are refused. */
   certDir?: string;
   /** Addresses that ACLs with ips_edge_services match (the operator's list; none by default). */
@@ -159,6 +161,7 @@ export class LbInstance {
     const peerPort = this.state.peerPort ?? (usesTableStickiness(next) ? await freeLocalPort() : null);
     const opts: RenderOptions = {
       runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, fdLimit: FD_LIMIT, certDir: this.opts.certDir,
+      quic: this.opts.quic,
       peer: peerPort === null ? undefined : { name: peerName(this.lbId), port: peerPort },
     };
     let config: string;

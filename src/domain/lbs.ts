@@ -61,6 +61,13 @@ export interface InstanceState {
   updatedAt: string;
 }
 
+/** The children an LB counts in its answers (`<kind>_count`); every count of the wire LB comes from here. */
+export interface LbCounts {
+  backends: number;
+  frontends: number;
+  routes: number;
+}
+
 /** A deletion in progress is never undone: after `to_delete` only `deleting` (then removal) may follow. */
 export function isBeingDeleted(status: LbStatus): boolean {
   return status === 'to_delete' || status === 'deleting';

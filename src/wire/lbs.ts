@@ -1,6 +1,6 @@
 // Load balancers (and their instance and LB types) on the wire.
 import { Type, type Static } from '@sinclair/typebox';
-import { regionOfZone, type InstanceState, type Lb } from '../domain/lbs.js';
+import { regionOfZone, type InstanceState, type Lb, type LbCounts } from '../domain/lbs.js';
 import type { LbType } from '../domain/lb-types.js';
 import type { Ip } from '../domain/ips.js';
 import { LIMITS } from '../domain/validation.js';
@@ -43,9 +43,7 @@ export interface LbView {
   lb: Lb;
   ips: Ip[];
   instance: InstanceState;
-  frontendCount: number;
-  backendCount: number;
-  routeCount: number;
+  counts: LbCounts;
   subscriber?: Subscriber | null;
 }
 
@@ -73,15 +71,15 @@ export function lbToWire(v: LbView): Record<string, unknown> {
     project_id: lb.projectId,
     ip: v.ips.map(ipToWire),
     tags: lb.tags,
-    frontend_count: v.frontendCount,
-    backend_count: v.backendCount,
+    frontend_count: v.counts.frontends,
+    backend_count: v.counts.backends,
     type: lb.type,
     subscriber: v.subscriber ? subscriberToWire(v.subscriber) : null,
     ssl_compatibility_level: lb.sslCompatibilityLevel,
     created_at: lb.createdAt,
     updated_at: lb.updatedAt,
     private_network_count: lb.privateNetworks?.length ?? 0,
-    route_count: v.routeCount,
+    route_count: v.counts.routes,
     region,
     zone: lb.zone,
   };

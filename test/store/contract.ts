@@ -330,9 +330,10 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.equal(await store.getIp(randomUUID()), null);
         const ids = async (f: Partial<Parameters<Store['listIps']>[0]>, p = page()) =>
           (await store.listIps({ zone: 'fr-par-1', ...f }, p)).items.map((x) => x.id);
-        assert.deepEqual(await ids({}), [a.id, b.id, c.id]);
+        // By address: IPv4 first (a before c), then IPv6.
+        assert.deepEqual(await ids({}), [a.id, c.id, b.id]);
         assert.deepEqual(await ids({ zone: 'nl-ams-1' }), [d.id]);
-        assert.deepEqual(await ids({ ipType: 'all' }), [a.id, b.id, c.id]);
+        assert.deepEqual(await ids({ ipType: 'all' }), [a.id, c.id, b.id]);
         assert.deepEqual(await ids({ ipType: 'ipv4' }), [a.id, c.id]);
         assert.deepEqual(await ids({ ipType: 'ipv6' }), [b.id]);
         assert.deepEqual(await ids({ ipAddress: b.address }), [b.id]);
@@ -342,11 +343,19 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.deepEqual(await ids({ organizationId: P1 }), [a.id, b.id]);
         assert.deepEqual(await ids({ projectIds: [P1] }), [a.id, b.id]);
         assert.deepEqual(await ids({ projectIds: [] }), []);
-        assert.deepEqual(await ids({}, page({ orderBy: 'created_at_desc' })), [c.id, b.id, a.id]);
+        assert.deepEqual(await ids({}, page({ orderBy: 'created_at_desc' })), [a.id, c.id, b.id]);
         const p2 = await store.listIps({ zone: 'fr-par-1' }, page({ page: 2, pageSize: 2 }));
-        assert.deepEqual(p2.items, [c]);
+        assert.deepEqual(p2.items, [b]);
         assert.equal(p2.total, 3);
         assert.deepEqual(await store.usedAddresses(), new Set([a.address, b.address, c.address, d.address]));
+      });
+
+      test('listed by address in numeric order, IPv4 before IPv6, whatever the creation order', async () => {
+        const addresses = ['2001:db8::1', '198.51.100.20', '203.0.113.1', '198.51.100.3', '2001:db8::a:0', '2001:db8::b'];
+        const created = addresses.map((address) => ip({ zone: 'pl-waw-1', address }));
+        for (const x of created) await store.createIp(x);
+        const listed = (await store.listIps({ zone: 'pl-waw-1' }, page())).items.map((x) => x.address);
+        assert.deepEqual(listed, ['198.51.100.3', '198.51.100.20', '203.0.113.1', '2001:db8::1', '2001:db8::b', '2001:db8::a:0']);
       });
 
       test('an address is unique across zones: ConflictError, nothing written', async () => {

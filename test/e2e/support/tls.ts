@@ -32,6 +32,8 @@ export interface HttpsTestServer {
   id: string;
   /** Requests answered (TLS handshakes that failed never get here). */
   hits: number;
+  /** The SNI of each TLS connection accepted ('' when the client sent none). */
+  snis: string[];
   close(): Promise<void>;
 }
 
@@ -39,7 +41,7 @@ export interface HttpsTestServer {
 export async function startHttpsServer(host: string, id: string, tls: SelfSigned): Promise<HttpsTestServer> {
   const srv: Server = createServer({ key: tls.key, cert: tls.cert });
   const t: HttpsTestServer = {
-    host, id, port: 0, hits: 0,
+    host, id, port: 0, hits: 0, snis: [],
     close: () => new Promise((resolve) => { srv.closeAllConnections(); srv.close(() => resolve()); }),
   };
   srv.on('request', (_req, res) => {
@@ -47,6 +49,7 @@ export async function startHttpsServer(host: string, id: string, tls: SelfSigned
     res.writeHead(200, { 'content-type': 'text/plain' }).end(id);
   });
   srv.on('tlsClientError', () => undefined);
+  srv.on('secureConnection', (s) => { t.snis.push(typeof s.servername === 'string' ? s.servername : ''); });
   await new Promise<void>((resolve, reject) => {
     srv.once('error', reject);
     srv.listen(0, host, () => resolve());
