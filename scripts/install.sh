@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Fulcrum needs on Debian 12: HAProxy; with --test, also the servers the test suite starts itself
 # (MariaDB, PostgreSQL, OpenLDAP, Redis, openssl for test certificates, Pebble as the ACME server, prometheus for
-# promtool, chromium for the dashboard test); with --bench, also what the benchmarks compare against (nginx with its
-# stream module for TCP, wrk). Then the npm dependencies (which also builds the TypeScript).
+# promtool, chromium for the dashboard test, iproute2 for IPv6 loopback addresses); with --bench, also what the
+# benchmarks compare against (nginx with its stream module for TCP, wrk). Then the npm dependencies (which also builds
+# the TypeScript).
 # Safe to run again: it installs only what is missing. The tests never use the system services these packages bring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(haproxy ca-certificates)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(openssl mariadb-server postgresql slapd ldap-utils redis-server pebble prometheus chromium) ;;
+    --test) packages+=(openssl mariadb-server postgresql slapd ldap-utils redis-server pebble prometheus chromium iproute2) ;;
     --bench) packages+=(nginx-light libnginx-mod-stream wrk) ;;
     *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
   esac

@@ -1,6 +1,7 @@
 // The `fulcrum` command line.
 import { Command, Option } from 'commander';
-import { DEFAULTS, parseEdgeServicesIps, parseListen, parseLogRotation, parseRateLimit, parseZones, resolveDataDir } from './config.js';
+import { DEFAULTS, parseEdgeServicesIps, parseListen, parseLogRotation, parseRateLimit, parseSmtp, parseZones, resolveDataDir } from './config.js';
+import { parsePrivateNetworks } from './domain/private-networks.js';
 import { createKey, listKeys, revokeKey } from './keys-cli.js';
 import { serve } from './serve.js';
 import { printLogs } from './ops/logs-cli.js';
@@ -32,6 +33,10 @@ program.command('serve')
   .addOption(new Option('--log-keep <n>', 'rotated files kept per log').env('FULCRUM_LOG_KEEP').default(DEFAULTS.logKeep))
   .addOption(new Option('--admin-rate-limit <n>', 'requests per second of the admin key, in bursts of twice that (0: no limit)')
     .env('FULCRUM_ADMIN_RATE_LIMIT').default(DEFAULTS.adminRateLimit))
+  .addOption(new Option('--private-network <id=cidr...>', 'a private network LBs may attach to (repeatable); FULCRUM_PRIVATE_NETWORK takes a comma-separated list')
+    .default([]))
+  .addOption(new Option('--smtp-url <url>', 'SMTP relay of email alerts, smtp://HOST:PORT').env('FULCRUM_SMTP_URL'))
+  .addOption(new Option('--smtp-from <address>', 'sender address of email alerts').env('FULCRUM_SMTP_FROM'))
   .addOption(new Option('--acme-directory <url>', 'ACME directory for Let\'s Encrypt certificates').env('FULCRUM_ACME_DIRECTORY')
     .default(DEFAULTS.acmeDirectory))
   .addOption(new Option('--acme-email <address>', 'contact address of the ACME account (optional)').env('FULCRUM_ACME_EMAIL'))
@@ -43,8 +48,8 @@ Environment:
                        first start, stored in the data dir and printed once.
   FULCRUM_LISTEN, FULCRUM_DATA_DIR, FULCRUM_IP_POOL, FULCRUM_ZONE, FULCRUM_DATAPLANE, FULCRUM_LOG_LEVEL,
   FULCRUM_RATE_LIMIT, FULCRUM_RATE_LIMIT_BURST, FULCRUM_ADMIN_RATE_LIMIT, FULCRUM_ACME_DIRECTORY, FULCRUM_ACME_EMAIL,
-  FULCRUM_ACME_CA_FILE, FULCRUM_EDGE_SERVICES_IPS, FULCRUM_METRICS_PUBLIC, FULCRUM_LOG_MAX_BYTES, FULCRUM_LOG_KEEP:
-  as the flags.
+  FULCRUM_ACME_CA_FILE, FULCRUM_EDGE_SERVICES_IPS, FULCRUM_METRICS_PUBLIC, FULCRUM_LOG_MAX_BYTES, FULCRUM_LOG_KEEP,
+  FULCRUM_PRIVATE_NETWORK, FULCRUM_SMTP_URL, FULCRUM_SMTP_FROM: as the flags.
   Beside the API: /metrics (docs/metrics.md), /ui/ (the dashboard), /openapi.json, /fulcrum/v1/... (docs/operations.md).
   Project-scoped keys: see \`fulcrum keys --help\`.
 
@@ -53,7 +58,9 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
     listen: string; dataDir: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none'; logLevel: string;
     rateLimit: string; rateLimitBurst?: string; adminRateLimit: string; acmeDirectory: string; acmeEmail?: string;
     acmeCaFile?: string; edgeServicesIps: string; metricsPublic?: boolean; logMaxBytes: string; logKeep: string;
+    privateNetwork: string[]; smtpUrl?: string; smtpFrom?: string;
   }) => {
+    const networks = opts.privateNetwork.length ? opts.privateNetwork : (env('PRIVATE_NETWORK') ?? '').split(',');
     const zones = env('ZONE') && opts.zone.length === 1 && opts.zone[0] === DEFAULTS.zone ? env('ZONE')!.split(',') : opts.zone;
     const running = await serve({
       listen: parseListen(opts.listen),
@@ -67,6 +74,8 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
       metricsPublic: opts.metricsPublic === true,
       logRotation: parseLogRotation(opts.logMaxBytes, opts.logKeep),
       adminRateLimit: parseRateLimit(opts.adminRateLimit, undefined, '--admin-rate-limit'),
+      privateNetworks: parsePrivateNetworks(networks),
+      smtp: parseSmtp(opts.smtpUrl, opts.smtpFrom),
       acme: { directoryUrl: opts.acmeDirectory, email: opts.acmeEmail ?? null, caFile: opts.acmeCaFile ?? null },
       edgeServicesIps: parseEdgeServicesIps(opts.edgeServicesIps),
     });

@@ -1,5 +1,7 @@
 // `fulcrum serve` settings: flags, each also FULCRUM_<NAME> in the environment.
 import { resolve } from 'node:path';
+import type { PrivateNetwork } from './domain/private-networks.js';
+import type { SmtpConfig } from './control/alerts-mail.js';
 import { normalizeSubnet } from './domain/acls.js';
 
 export interface ServeConfig {
@@ -19,6 +21,10 @@ export interface ServeConfig {
   logRotation: { maxBytes: number; keep: number };
   /** The same for the admin key; perSecond 0 (the default): not limited, it is the operator's own. */
   adminRateLimit: { perSecond: number; burst: number };
+  /** Private networks LBs may attach to (`--private-network ID=CIDR`). */
+  privateNetworks: PrivateNetwork[];
+  /** The SMTP relay of email alerts (`--smtp-url`, `--smtp-from`); null: email subscribers are refused. */
+  smtp: SmtpConfig | null;
   /** Let's Encrypt certificates: the ACME directory, the account's contact, extra CAs for the ACME server's HTTPS. */
   acme?: { directoryUrl: string; email: string | null; caFile: string | null };
   /** Addresses and CIDRs that ACLs with ips_edge_services match (none by default). */
@@ -84,4 +90,19 @@ export function parseEdgeServicesIps(list: string): string[] {
 
 export function resolveDataDir(dir: string): string {
   return resolve(dir);
+}
+
+/** `--smtp-url smtp[s]://[user:pass@]HOST:PORT` and `--smtp-from ADDR`: both or neither. */
+export function parseSmtp(url: string | undefined, from: string | undefined): SmtpConfig | null {
+  if (!url && !from) return null;
+  if (!url || !from) throw new Error('--smtp-url and --smtp-from go together');
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`--smtp-url ${url}: expected smtp://HOST:PORT`);
+  }
+  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new Error(`--smtp-url ${url}: expected smtp:// or smtps://`);
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(from)) throw new Error(`--smtp-from ${from}: expected an email address`);
+  return { url, from };
 }

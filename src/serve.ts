@@ -8,6 +8,9 @@ import { Keys } from './api/auth.js';
 import { buildApi } from './api/server.js';
 import { DEFAULTS, type ServeConfig } from './config.js';
 import { AcmeJob } from './control/acme.js';
+import { Alerts } from './control/alerts.js';
+import { smtpSender } from './control/alerts-mail.js';
+import { StatsPoller, subscribedLbIds } from './control/events.js';
 import { MemoryDataPlane } from './control/memory-dataplane.js';
 import type { DataPlanePort } from './control/port.js';
 import { Reconciler } from './control/reconciler.js';
@@ -17,6 +20,7 @@ import { SqliteStore } from './store/sqlite.js';
 import { isUuid } from './domain/validation.js';
 import { LogRotator } from './ops/log-rotation.js';
 import { ControlMetrics } from './ops/metrics.js';
+import { inRange, type PrivateNetwork } from './domain/private-networks.js';
 
 export interface Running {
   url: string;
@@ -28,6 +32,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const metrics = new ControlMetrics();
   const store = metrics.meterStore(new SqliteStore(join(cfg.dataDir, 'fulcrum.db')));
   const pool = new AddressPool(cfg.ipPool);
+  checkNoOverlap(pool, cfg.privateNetworks);
 
   if (cfg.secretKey !== null && !isUuid(cfg.secretKey)) throw new Error('FULCRUM_SECRET_KEY must be a UUID (the Scaleway SDKs refuse other keys)');
   let secretKey = cfg.secretKey ?? (await store.getSetting('admin_secret_key'));
@@ -48,15 +53,21 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps,
       log: log.child({ component: 'dataplane' }), onReload: metrics.onReload }));
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
+  const alerts = new Alerts(reconciler.events, store, cfg.smtp ? smtpSender(cfg.smtp) : null, log.child({ component: 'alerts' }));
+  // Live reads of backend-stats feed the events of every LB; the poller keeps those of LBs with a subscriber flowing.
+  const poller = new StatsPoller(() => subscribedLbIds(store), reconciler);
   const acmeJob = new AcmeJob(store, dataPlane, certificateFiles, (lbId) => reconciler.settled(lbId), {
     directoryUrl: cfg.acme?.directoryUrl ?? DEFAULTS.acmeDirectory, email: cfg.acme?.email ?? null, caFile: cfg.acme?.caFile ?? null,
     dataDir: cfg.dataDir,
   }, log.child({ component: 'acme' }));
-  const app = await buildApi({ store, reconciler, pool, zones: cfg.zones, defaultProjectId, certificateFiles, acme: acmeJob },
-    new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit, adminRateLimit: cfg.adminRateLimit,
-      metrics: { control: metrics, dataDir: cfg.dataplane === 'none' ? null : cfg.dataDir, public: cfg.metricsPublic } });
+  const app = await buildApi({
+    store, reconciler, pool, zones: cfg.zones, defaultProjectId, certificateFiles, acme: acmeJob,
+    privateNetworks: cfg.privateNetworks, mailRelay: cfg.smtp !== null,
+  }, new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit, adminRateLimit: cfg.adminRateLimit,
+    metrics: { control: metrics, dataDir: cfg.dataplane === 'none' ? null : cfg.dataDir, public: cfg.metricsPublic } });
   await reconciler.start();
   await acmeJob.start();
+  poller.start();
   const rotator = cfg.dataplane === 'none' ? null : new LogRotator(cfg.dataDir, cfg.logRotation);
   rotator?.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
@@ -67,10 +78,20 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     async close() {
       await app.close();
       await rotator?.stop();
+      await poller.stop();
+      await alerts.close();
       await acmeJob.close();
       await reconciler.close();
       await dataPlane.close();
       await store.close();
     },
   };
+}
+
+/** A private network overlapping the IP pool would let two LBs bind one address (HAProxy binds with SO_REUSEPORT). */
+function checkNoOverlap(pool: AddressPool, networks: PrivateNetwork[]): void {
+  for (const n of networks) {
+    const clash = [...pool.v4, ...pool.v6].find((a) => inRange(a, n.cidr));
+    if (clash) throw new Error(`--private-network ${n.id}=${n.cidr} overlaps --ip-pool (${clash})`);
+  }
 }

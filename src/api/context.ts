@@ -3,6 +3,7 @@
 import type { Backend } from '../domain/backends.js';
 import type { Frontend } from '../domain/frontends.js';
 import { isBeingDeleted, type Lb, type LbCounts } from '../domain/lbs.js';
+import type { PrivateNetwork } from '../domain/private-networks.js';
 import type { Reconciler } from '../control/reconciler.js';
 import type { CertificateFiles } from '../store/certificate-files.js';
 import type { Store } from '../store/store.js';
@@ -17,6 +18,10 @@ export interface ApiContext {
   pool: AddressPool;
   zones: string[];
   defaultProjectId: string;
+  /** The private networks LBs may attach to (`--private-network`); none when unset. */
+  privateNetworks?: PrivateNetwork[];
+  /** True when email alerts have a relay (`--smtp-url`); email subscribers are refused otherwise. */
+  mailRelay?: boolean;
   /** Where certificates' PEM files are written (mode 0600). */
   certificateFiles: CertificateFiles;
   /** Told when a Let's Encrypt certificate is created, so its order starts now rather than at the next round. */
@@ -68,6 +73,7 @@ export async function lbJson(ctx: ApiContext, lb: Lb): Promise<Record<string, un
     ips: await ctx.store.ipsOfLb(lb.id),
     instance: ctx.reconciler.instanceState(lb.id),
     counts: await lbCounts(ctx, lb.id),
+    subscriber: fresh.subscriberId ? await ctx.store.getSubscriber(fresh.subscriberId) : null,
   });
 }
 

@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_LB_TYPE, LB_TYPES, SSL_COMPATIBILITY_LEVELS, regionOfZone, type Lb } from '../domain/lbs.js';
+import { SSL_COMPATIBILITY_LEVELS, regionOfZone, type Lb } from '../domain/lbs.js';
+import { DEFAULT_LB_TYPE, LB_TYPES, findLbType } from '../domain/lb-types.js';
 import { defaultReverse, type Ip } from '../domain/ips.js';
 import { LIMITS, isUuid } from '../domain/validation.js';
 import { Problems } from '../wire/common.js';
@@ -24,6 +25,8 @@ const ListLbsQuery = Type.Object({
   lb_ids: Ids,
 });
 
+export const LB_TYPE_HELP = `must be one of: ${LB_TYPES.map((t) => t.name).join(', ')}`;
+
 export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: ZoneParams; Querystring: typeof ListLbsQuery.static }>('/lbs', { schema: { querystring: ListLbsQuery } }, async (req) => {
     const q = req.query;
@@ -44,7 +47,7 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
     // A project key creates only in its own project (docs/security.md: 403 here, 404 for others' objects).
     else if (!canSee(req.principal, projectId)) throw permissionsDenied('write', 'lb');
     const type = (b.type || DEFAULT_LB_TYPE).toLowerCase();
-    if (!LB_TYPES.some((t) => t.name.toLowerCase() === type)) p.add('type', 'constraint', `must be one of: ${LB_TYPES.map((t) => t.name).join(', ')}`);
+    if (!findLbType(type)) p.add('type', 'constraint', LB_TYPE_HELP);
     const lb: Lb = {
       id: randomUUID(), zone, projectId, organizationId: b.organization_id ?? projectId,
       name: p.text('name', b.name, LIMITS.nameLength, true),

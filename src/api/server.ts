@@ -13,7 +13,9 @@ import { backendRoutes } from './backends.js';
 import { certificateRoutes } from './certificates.js';
 import { frontendRoutes } from './frontends.js';
 import { ipRoutes } from './ips.js';
+import { lbMigrationRoutes } from './lb-migration.js';
 import { lbRoutes } from './lbs.js';
+import { privateNetworkRoutes } from './private-networks.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { routeResource } from './routes.js';
 import { statsRoutes } from './stats.js';
@@ -23,6 +25,7 @@ import { openApiRoute, registerOpenApi } from '../ops/openapi.js';
 import { serverAdminRoutes } from '../ops/servers.js';
 import { trafficRoute } from '../ops/traffic.js';
 import { uiRoutes } from '../ops/ui.js';
+import { subscriberRoutes } from './subscribers.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 /** The version the OpenAPI document states. */
@@ -129,6 +132,9 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
   const prefix = '/lb/v1/zones/:zone';
   await app.register(async (r) => {
     lbRoutes(r, ctx);
+    lbMigrationRoutes(r, ctx);
+    privateNetworkRoutes(r, ctx);
+    subscriberRoutes(r, ctx);
     ipRoutes(r, ctx);
     backendRoutes(r, ctx);
     frontendRoutes(r, ctx);

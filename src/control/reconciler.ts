@@ -7,9 +7,12 @@ import type { Logger } from 'pino';
 import type { InstanceState } from '../domain/lbs.js';
 import { unknownServerStats, type ServerStat } from '../domain/stats.js';
 import type { Store } from '../store/store.js';
+import { EventFeed } from './events.js';
+import { finishMigration } from './migration.js';
 import type { DataPlanePort } from './port.js';
 
 interface LbWork {
+  lbId: string;
   running: Promise<void> | null;
   dirty: boolean;
   state: InstanceState;
@@ -20,7 +23,8 @@ export class Reconciler {
   private readonly work = new Map<string, LbWork>();
   private closed = false;
 
-  constructor(private readonly store: Store, private readonly dataPlane: DataPlanePort, private readonly log: Logger) {
+  constructor(private readonly store: Store, private readonly dataPlane: DataPlanePort, private readonly log: Logger,
+    readonly events: EventFeed = new EventFeed()) {
     store.onChange((lbId) => this.changed(lbId));
     dataPlane.onInstanceDown((lbId, reason) => {
       const w = this.entry(lbId);
@@ -39,10 +43,16 @@ export class Reconciler {
     return this.entry(lbId).state;
   }
 
-  /** Live statistics; while the LB's HAProxy does not run, every pool server reads stopped/unknown. */
+  /**
+   * Live statistics; while the LB's HAProxy does not run, every pool server reads stopped/unknown. Live reads feed the
+   * event feed's server changes (an instance that does not run is reported as an instance change instead).
+   */
   async stats(lbId: string): Promise<ServerStat[] | null> {
     const snap = await this.store.snapshot(lbId);
-    return snap ? (await this.dataPlane.stats(snap)) ?? unknownServerStats(snap) : null;
+    if (!snap) return null;
+    const live = await this.dataPlane.stats(snap);
+    if (live) this.events.observeServers(lbId, live);
+    return live ?? unknownServerStats(snap);
   }
 
   /** Resolves once everything scheduled so far for the LB has been applied (used by tests and shutdown). */
@@ -62,7 +72,7 @@ export class Reconciler {
   private entry(lbId: string): LbWork {
     let w = this.work.get(lbId);
     if (!w) {
-      w = { running: null, dirty: false, appliedVersion: 0, state: { status: 'pending', reason: null, updatedAt: new Date().toISOString() } };
+      w = { lbId, running: null, dirty: false, appliedVersion: 0, state: { status: 'pending', reason: null, updatedAt: new Date().toISOString() } };
       this.work.set(lbId, w);
     }
     return w;
@@ -70,7 +80,9 @@ export class Reconciler {
 
   private setState(w: LbWork, status: InstanceState['status'], reason: string | null): void {
     if (w.state.status === status && w.state.reason === reason) return;
+    const previous = w.state.status;
     w.state = { status, reason, updatedAt: new Date().toISOString() };
+    this.events.instanceChanged(w.lbId, previous, status, reason, w.state.updatedAt);
   }
 
   private changed(lbId: string): void {
@@ -112,6 +124,7 @@ export class Reconciler {
       await this.dataPlane.remove(lbId);
       await this.store.deleteLb(lbId, lb.releaseIpsOnDelete);
       this.work.delete(lbId);
+      this.events.forget(lbId);
       return;
     }
     if (lb.status === 'to_create') await this.store.setLbStatus(lbId, 'creating');
@@ -126,5 +139,6 @@ export class Reconciler {
       this.setState(w, 'error', result.reason);
     }
     if (lb.status === 'to_create' || lb.status === 'creating') await this.store.setLbStatus(lbId, result.ok ? 'ready' : 'error');
+    await finishMigration(this.store, lb, result.ok);
   }
 }

@@ -8,6 +8,7 @@ import { HaproxyProcess, lbPaths, writeAtomic, type HaproxyOptions } from './hap
 import { peerName } from './names.js';
 import { applyPoolChanges, diffPools, withPoolsOf, type PoolChangeOptions } from './pool-changes.js';
 import { renderConfig, usesTableStickiness, type RenderOptions } from './render.js';
+import { hardFdLimit } from './render-profile.js';
 import type { TlsPaths } from './render-tls.js';
 import { pruneCrtLists, renewedCertificates, setChallenge, swapCertificates, writeTlsFiles } from './tls-runtime.js';
 import { ruleLists, rulesDir } from './render-rules.js';
@@ -18,7 +19,7 @@ import { parseServersState, type ServerStats } from './stats.js';
 export interface InstanceOptions extends HaproxyOptions {
   /** How long a removed server may finish its sessions before they are cut. Default 2000 ms. */
   drainTimeoutMs?: number;
-  /** Global maxconn of each HAProxy (render.ts DEFAULT_MAXCONN when unset). */
+  /** Global maxconn of each HAProxy (the LB type's, render-profile.ts, when unset). */
   maxconn?: number;
   /** The HAProxy binary serves QUIC (HTTP/3); see capabilities.ts. */
   quic?: boolean;
@@ -40,6 +41,9 @@ interface Persisted {
   /** What the running worker runs; null when unknown (the next apply then reloads). */
   applied: Applied | null;
 }
+
+/** HAProxy inherits this process's open-file limit. */
+const FD_LIMIT = hardFdLimit();
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -156,7 +160,8 @@ export class LbInstance {
     const serverIds = assignServerIds(this.state.serverIds, next);
     const peerPort = this.state.peerPort ?? (usesTableStickiness(next) ? await freeLocalPort() : null);
     const opts: RenderOptions = {
-      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, certDir: this.opts.certDir, quic: this.opts.quic,
+      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, fdLimit: FD_LIMIT, certDir: this.opts.certDir,
+      quic: this.opts.quic,
       peer: peerPort === null ? undefined : { name: peerName(this.lbId), port: peerPort },
     };
     let config: string;

@@ -1,5 +1,6 @@
 // Pool and max_connections changes through the runtime API, with no reload (spec §4 recipes).
 import type { Backend } from '../domain/backends.js';
+import type { Lb } from '../domain/lbs.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
 import { backendName, dynamicCookieKey, serverName } from './names.js';
 import { serverArgs } from './render.js';
@@ -8,6 +9,8 @@ import { uniquePool, type ServerIds } from './server-ids.js';
 
 export interface PoolChange {
   backend: Backend;
+  /** The LB as in the next snapshot (servers inside its private networks connect from its address there). */
+  lb: Lb;
   add: string[];
   remove: string[];
   /** Addresses in both pools whose maxconn must change. */
@@ -26,7 +29,7 @@ export function diffPools(prev: LbSnapshot, next: LbSnapshot): PoolChange[] {
     const add = now.filter((ip) => !was.has(ip));
     const remove = [...was].filter((ip) => !now.includes(ip));
     const setMaxconn = p.maxConnections === b.maxConnections ? [] : now.filter((ip) => was.has(ip));
-    if (add.length || remove.length || setMaxconn.length) out.push({ backend: b, add, remove, setMaxconn });
+    if (add.length || remove.length || setMaxconn.length) out.push({ backend: b, lb: next.lb, add, remove, setMaxconn });
   }
   return out;
 }
@@ -63,7 +66,7 @@ export async function applyPoolChanges(cli: MasterCli, changes: PoolChange[], id
       // A dynamic server starts in MAINT with checks off. Once enabled it would be UP before its first check, so it
       // is forced down right after `enable server` (before it, `enable server` would undo it): traffic starts only
       // after `rise` passing checks (pitfall 3).
-      const answer = await cli.worker([`add server ${s} ${serverArgs(c.backend, ip, ids[c.backend.id][ip])}`,
+      const answer = await cli.worker([`add server ${s} ${serverArgs(c.backend, ip, ids[c.backend.id][ip], c.lb)}`,
         `enable health ${s}`, `enable server ${s}`, `set server ${s} health down`]);
       if (!answer.includes('New server registered.') || answer.replace('New server registered.', '').trim()) {
         throw new Error(`add server ${s}: ${answer.trim()}`);

@@ -3,6 +3,7 @@
 // Field mapping and the reasons behind each line: shared spec/haproxy-2.6.md §1, §2 and §10.
 import { ALGORITHMS, BACKEND_DEFAULTS, FORWARD_PROTOCOLS, type Backend, type ProxyProtocol } from '../domain/backends.js';
 import { DEFAULT_TIMEOUT_CLIENT_MS, type Frontend } from '../domain/frontends.js';
+import type { Lb } from '../domain/lbs.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
 import { parseFailoverTarget, type FailoverTarget } from '../domain/validation.js';
 import {
@@ -10,6 +11,9 @@ import {
 } from './names.js';
 import { accessLogLines } from './render-logs.js';
 import { metricsSection } from './render-metrics.js';
+import { profileLines } from './render-profile.js';
+import { pnBindAddresses, pnSourceArgs } from './render-pn.js';
+export { DEFAULT_MAXCONN } from './render-profile.js';
 import { http3Lines, quicTls } from './render-http3.js';
 import { acmeListener, frontendTls, type FrontendTls, type TlsPaths } from './render-tls.js';
 import { frontendRules, hasFailover } from './render-rules.js';
@@ -23,15 +27,16 @@ export interface RenderOptions {
   serverIds: ServerIds;
   /** The local peer that keeps stick tables across reloads; required when a backend uses table stickiness. */
   peer?: { name: string; port: number };
-  /** Global connection limit. HAProxy needs about 2×maxconn file descriptors (pitfall 20). */
+  /** Global connection limit instead of the LB type's. HAProxy needs about 2×maxconn file descriptors (pitfall 20). */
   maxconn?: number;
+  /** The open-file limit HAProxy runs under; caps maxconn (render-profile.ts). */
+  fdLimit?: number;
   /** The HAProxy binary serves QUIC (capabilities.ts): `enable_http3` frontends with TLS also listen on UDP. */
   quic?: boolean;
   /** Directory of the certificates' PEM files; required when a frontend terminates TLS (render-tls.ts). */
   certDir?: string;
 }
 
-export const DEFAULT_MAXCONN = 4096;
 /** `retries` when max_retries is null (HAProxy's own default). */
 export const DEFAULT_RETRIES = 3;
 /** Passing checks needed to come UP; Scaleway has no field for it. */
@@ -111,9 +116,9 @@ function serverOptions(b: Backend): string {
   return a.join(' ');
 }
 
-const serverLineArgs = (b: Backend, ip: string, id: number, options: string): string =>
+const serverLineArgs = (b: Backend, ip: string, id: number, options: string, lb: Lb | null): string =>
   `${hostPort(safeIp('pool', ip), safePort('forward_port', b.forwardPort))} id ${safeCount('server id', id, 1)} ${options}`
-  + slowStartArg(b, ip);
+  + slowStartArg(b, ip) + (lb ? pnSourceArgs(lb, ip) : '');
 
 /** Fulcrum's per-server slow start (server-admin.ts); the only server setting that is config, not runtime. */
 function slowStartArg(b: Backend, ip: string): string {
@@ -125,8 +130,8 @@ function slowStartArg(b: Backend, ip: string): string {
  * Everything after the server name, for the `server` line AND for runtime `add server`: dynamic servers do not
  * inherit `default-server` (pitfall 2), so both must get the complete same string.
  */
-export function serverArgs(b: Backend, ip: string, id: number): string {
-  return serverLineArgs(b, ip, id, serverOptions(b));
+export function serverArgs(b: Backend, ip: string, id: number, lb: Lb | null = null): string {
+  return serverLineArgs(b, ip, id, serverOptions(b), lb);
 }
 
 function healthCheckLines(b: Backend): string[] {
@@ -186,7 +191,7 @@ function backendTimeouts(b: Backend): string[] {
     `timeout server ${ms('timeout_server', orDefault(b.timeoutServerMs, BACKEND_DEFAULTS.timeoutServerMs))}`];
 }
 
-function backendSection(b: Backend, ids: Record<string, number>, peer: RenderOptions['peer']): string[] {
+function backendSection(b: Backend, ids: Record<string, number>, peer: RenderOptions['peer'], lb: Lb): string[] {
   checkEnums(b);
   const http = b.forwardProtocol === 'http';
   const L = [`mode ${b.forwardProtocol}`, `balance ${b.algorithm}`,
@@ -217,7 +222,7 @@ function backendSection(b: Backend, ids: Record<string, number>, peer: RenderOpt
   const out = [`backend ${backendName(b.id)}`, ...L.map((l) => `  ${l}`)];
   const options = serverOptions(b);
   // Up to 100 servers per backend, 300 backends: one string per line, indentation included.
-  for (const s of servers) out.push(`  server ${serverName(s.ip)} ${serverLineArgs(b, s.ip, s.id, options)}`);
+  for (const s of servers) out.push(`  server ${serverName(s.ip)} ${serverLineArgs(b, s.ip, s.id, options, lb)}`);
   return out;
 }
 
@@ -268,8 +273,7 @@ function globalSection(s: LbSnapshot, o: RenderOptions, peers: boolean): string[
   const L = ['global', '  master-worker',
     // expose-fd listeners: a reload hands the listening sockets to the new worker (seamless reload).
     `  stats socket ${run}/admin.sock mode 600 level admin expose-fd listeners`, '  stats timeout 2m',
-    `  server-state-file ${run}/server-state`, '  nbthread 1',
-    `  maxconn ${safeCount('maxconn', o.maxconn ?? DEFAULT_MAXCONN, 1)}`,
+    `  server-state-file ${run}/server-state`, ...profileLines(s.lb, o.maxconn, o.fdLimit),
     // Old workers holding tcp connections would otherwise live as long as their clients (pitfall 22).
     '  hard-stop-after 30s',
     // stderr is the instance's log file; only frontends with access logs log traffic.
@@ -297,7 +301,7 @@ const byId = <T extends { id: string }>(xs: T[]): T[] => [...xs].sort((a, b) => 
 export function renderConfig(snapshot: LbSnapshot, opts: RenderOptions): string {
   const peers = usesTableStickiness(snapshot);
   if (peers && !opts.peer) throw new Error('table stickiness needs the local peer in the render options');
-  const addresses = [...new Set(snapshot.addresses.map((a) => safeIp('address', a)))].sort();
+  const addresses = [...new Set([...snapshot.addresses.map((a) => safeIp('address', a)), ...pnBindAddresses(snapshot.lb)])].sort();
   const backends = new Map(snapshot.backends.map((b) => [b.id, b]));
   const bound = new Set<number>();
   const out = globalSection(snapshot, opts, peers);
@@ -314,7 +318,7 @@ export function renderConfig(snapshot: LbSnapshot, opts: RenderOptions): string 
   out.push(...metricsSection(opts.runDir));
   out.push(...acmeListener(snapshot, addresses, tlsPaths(opts)));
   for (const b of byId(snapshot.backends)) {
-    out.push(...backendSection(b, opts.serverIds[b.id] ?? {}, opts.peer), '');
+    out.push(...backendSection(b, opts.serverIds[b.id] ?? {}, opts.peer, snapshot.lb), '');
     if (hasFailover(b)) out.push(...failoverSection(b), '');
   }
   return out.join('\n');

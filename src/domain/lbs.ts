@@ -31,6 +31,26 @@ export interface Lb {
   releaseIpsOnDelete: boolean;
   createdAt: string;
   updatedAt: string;
+  /** The type a migration in progress moves the LB to (lower case); absent otherwise (lb-types.ts). */
+  migratingTo?: string | null;
+  /** The subscriber alerted about this LB (subscribers.ts); absent or null when none. */
+  subscriberId?: string | null;
+  /** The LB's addresses on the deployment's private networks (private-networks.ts). */
+  privateNetworks?: PnAttachment[];
+}
+
+/** An LB's attachment to a declared private network, with the address it has there. */
+export interface PnAttachment {
+  privateNetworkId: string;
+  /** The network's range as the operator declared it (`--private-network ID=CIDR`). */
+  cidr: string;
+  address: string;
+  /** How the address was asked for: given (`static_config`) or chosen from the range (`dhcp_config`, IPAM). */
+  mode: 'static' | 'dhcp';
+  /** The IPAM ids the client sent, or the id standing for the chosen address. */
+  ipamIds: string[];
+  createdAt: string;
+  updatedAt: string;
 }
 
 /** What the data plane reports about an LB's instance. */
@@ -40,19 +60,6 @@ export interface InstanceState {
   reason: string | null;
   updatedAt: string;
 }
-
-export interface LbType {
-  name: string;
-  description: string;
-}
-
-/** The offers of this deployment; they differ only in name (all run the same HAProxy). */
-export const LB_TYPES: LbType[] = [
-  { name: 'LB-S', description: 'Fulcrum load balancer, small' },
-  { name: 'LB-GP-M', description: 'Fulcrum load balancer, general purpose medium' },
-  { name: 'LB-GP-L', description: 'Fulcrum load balancer, general purpose large' },
-];
-export const DEFAULT_LB_TYPE = 'lb-s';
 
 /** The children an LB counts in its answers (`<kind>_count`); every count of the wire LB comes from here. */
 export interface LbCounts {

@@ -44,4 +44,9 @@ export const MIGRATIONS: string[] = [
      frontend_id TEXT NOT NULL REFERENCES frontends(id) ON DELETE CASCADE, name TEXT NOT NULL, created_at TEXT NOT NULL,
      doc TEXT NOT NULL);
    CREATE INDEX acls_frontend ON acls(frontend_id, created_at);`,
+  // Alert subscribers (an LB names its subscriber in its own document, `subscriberId`).
+  `CREATE TABLE subscribers (
+     id TEXT PRIMARY KEY, zone TEXT NOT NULL, project_id TEXT NOT NULL, organization_id TEXT NOT NULL,
+     name TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
+   CREATE INDEX subscribers_zone ON subscribers(zone, created_at);`,
 ];

@@ -10,10 +10,11 @@ import type { ApiKey } from '../domain/keys.js';
 import { isBeingDeleted, type Lb, type LbStatus } from '../domain/lbs.js';
 import type { Route } from '../domain/routes.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
+import type { Subscriber } from '../domain/subscribers.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   ConflictError, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
-  type Store,
+  type Store, type SubscriberFilter,
 } from './store.js';
 
 type Row = { doc: string };
@@ -474,6 +475,40 @@ export class SqliteStore implements Store {
       this.db.prepare('DELETE FROM acls WHERE frontend_id = ?').run(frontendId);
       for (const a of acls) this.insertAcl(a);
       this.bumpVersion(lbId);
+    });
+  }
+
+  // ---- subscribers
+
+  async createSubscriber(s: Subscriber): Promise<void> {
+    this.write(() => [], () => {
+      this.db.prepare('INSERT INTO subscribers (id, zone, project_id, organization_id, name, created_at, doc) VALUES (?,?,?,?,?,?,?)')
+        .run(s.id, s.zone, s.projectId, s.organizationId, s.name, s.createdAt, JSON.stringify(s));
+    });
+  }
+
+  async getSubscriber(id: string): Promise<Subscriber | null> {
+    return this.doc<Subscriber>('SELECT doc FROM subscribers WHERE id = ?', id);
+  }
+
+  async listSubscribers(f: SubscriberFilter, page: Page): Promise<Paged<Subscriber>> {
+    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds);
+    if (f.name) w.add('instr(name, ?) > 0', f.name);
+    if (f.projectId) w.add('project_id = ?', f.projectId);
+    if (f.organizationId) w.add('organization_id = ?', f.organizationId);
+    return this.paged<Subscriber>('subscribers', w, page);
+  }
+
+  async updateSubscriber(s: Subscriber): Promise<void> {
+    this.write(() => [], () => {
+      this.db.prepare('UPDATE subscribers SET name = ?, doc = ? WHERE id = ?').run(s.name, JSON.stringify(s), s.id);
+    });
+  }
+
+  async deleteSubscriber(id: string): Promise<void> {
+    this.write(() => [], () => {
+      this.db.prepare('UPDATE lbs SET doc = json_set(doc, \'$.subscriberId\', NULL) WHERE json_extract(doc, \'$.subscriberId\') = ?').run(id);
+      this.db.prepare('DELETE FROM subscribers WHERE id = ?').run(id);
     });
   }
 

@@ -10,6 +10,7 @@ import type { ApiKey } from '../domain/keys.js';
 import type { Lb, LbStatus } from '../domain/lbs.js';
 import type { Route } from '../domain/routes.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
+import type { Subscriber } from '../domain/subscribers.js';
 
 export type OrderBy = 'created_at_asc' | 'created_at_desc' | 'name_asc' | 'name_desc';
 
@@ -44,6 +45,14 @@ export interface IpFilter {
   organizationId?: string;
   ipType?: 'all' | 'ipv4' | 'ipv6';
   tags?: string[];
+}
+
+export interface SubscriberFilter {
+  zone: string;
+  projectIds?: string[];
+  name?: string;
+  projectId?: string;
+  organizationId?: string;
 }
 
 export interface ChildFilter {
@@ -137,6 +146,12 @@ export interface Store {
   deleteAcl(id: string): Promise<void>;
   /** Replaces all ACLs of the frontend with `acls` in one transaction. */
   setAcls(frontendId: string, lbId: string, acls: Acl[]): Promise<void>;
+  // Alert subscribers. Deleting one unsubscribes the LBs that used it (no config change: no bump, no notification).
+  createSubscriber(s: Subscriber): Promise<void>;
+  getSubscriber(id: string): Promise<Subscriber | null>;
+  listSubscribers(filter: SubscriberFilter, page: Page): Promise<Paged<Subscriber>>;
+  updateSubscriber(s: Subscriber): Promise<void>;
+  deleteSubscriber(id: string): Promise<void>;
 
   // Settings that must survive restarts (generated admin key, default project…).
   getSetting(key: string): Promise<string | null>;

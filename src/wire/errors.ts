@@ -34,6 +34,7 @@ const NOT_FOUND_MESSAGES: Record<string, string> = {
   frontend: 'frontend not Found',
   ip: 'ips not Found',
   certificate: 'certificate not Found',
+  private_network: 'privateNetwork not Found',
 };
 
 export function notFound(resource: keyof typeof NOT_FOUND_MESSAGES, resourceId: string): ApiError {

@@ -1,10 +1,13 @@
 // Load balancers (and their instance and LB types) on the wire.
 import { Type, type Static } from '@sinclair/typebox';
-import { regionOfZone, type InstanceState, type Lb, type LbCounts, type LbType } from '../domain/lbs.js';
+import { regionOfZone, type InstanceState, type Lb, type LbCounts } from '../domain/lbs.js';
+import type { LbType } from '../domain/lb-types.js';
 import type { Ip } from '../domain/ips.js';
 import { LIMITS } from '../domain/validation.js';
 import { Nullable, Tags } from './common.js';
 import { ipToWire } from './ips.js';
+import { subscriberToWire } from './subscribers.js';
+import type { Subscriber } from '../domain/subscribers.js';
 import { StringEnum } from './schema.js';
 
 const Uuidish = Type.String({ maxLength: 64 });
@@ -41,6 +44,7 @@ export interface LbView {
   ips: Ip[];
   instance: InstanceState;
   counts: LbCounts;
+  subscriber?: Subscriber | null;
 }
 
 export function lbToWire(v: LbView): Record<string, unknown> {
@@ -70,11 +74,11 @@ export function lbToWire(v: LbView): Record<string, unknown> {
     frontend_count: v.counts.frontends,
     backend_count: v.counts.backends,
     type: lb.type,
-    subscriber: null,
+    subscriber: v.subscriber ? subscriberToWire(v.subscriber) : null,
     ssl_compatibility_level: lb.sslCompatibilityLevel,
     created_at: lb.createdAt,
     updated_at: lb.updatedAt,
-    private_network_count: 0,
+    private_network_count: lb.privateNetworks?.length ?? 0,
     route_count: v.counts.routes,
     region,
     zone: lb.zone,

@@ -116,7 +116,7 @@ describe('project keys', () => {
   test('every route on another project\'s objects answers 404 exactly like a missing object, and changes nothing', async () => {
     const missing: Fixture = {
       ...fxB, lbId: randomUUID(), backendId: randomUUID(), frontendId: randomUUID(), ipId: randomUUID(), routeId: randomUUID(), aclId: randomUUID(),
-      certificateId: randomUUID(),
+      certificateId: randomUUID(), subscriberId: randomUUID(),
     };
     let checked = 0;
     for (const route of ROUTES.filter((r) => paramsOf(r.path).length > 0)) {

@@ -37,11 +37,11 @@ after(async () => {
 
 // ---- the invariant every request is held to
 
-/** Waits until no LB is between states (being created or deleted): the store changes only by requests then. */
+/** Waits until no LB is between states (being created, migrated or deleted): the store changes only by requests then. */
 async function quiesce(): Promise<void> {
   for (let i = 0; i < 500; i++) {
     const busy = dump.rows<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM lbs WHERE json_extract(doc, '$.status') IN ('to_create', 'creating', 'to_delete', 'deleting')")[0].n;
+      "SELECT COUNT(*) AS n FROM lbs WHERE json_extract(doc, '$.status') IN ('to_create', 'creating', 'migrating', 'to_delete', 'deleting')")[0].n;
     if (busy === 0) return;
     await sleep(10);
   }
@@ -50,16 +50,20 @@ async function quiesce(): Promise<void> {
 
 /** The fixture objects still exist and are usable; otherwise (a fuzzed DELETE was accepted) a new fixture is made. */
 async function ensureFixture(): Promise<void> {
+  await quiesce(); // an LB still migrating is not broken
   const has = (table: string, id: string) => dump.rows(`SELECT 1 FROM ${table} WHERE id = ?`, id).length > 0;
   const lb = dump.rows<{ doc: string }>('SELECT doc FROM lbs WHERE id = ?', fx.lbId)[0];
   const ipFree = dump.rows<{ lb_id: string | null }>('SELECT lb_id FROM ips WHERE id = ?', fx.ipId)[0];
   const usable = lb && JSON.parse(lb.doc).status === 'ready' && has('backends', fx.backendId) && has('frontends', fx.frontendId)
     && has('certificates', fx.certificateId) && ipFree && ipFree.lb_id === null;
   if (!usable) {
-    await quiesce();
     fx = await createFixture(f, PROJECT, f.key, 8001 + Math.floor(Math.random() * 1000) * 2);
   } else if (!has('routes', fx.routeId) || !has('acls', fx.aclId)) {
     fx = { ...fx, ...(await createRules(f, fx)) };
+  }
+  if (!has('subscribers', fx.subscriberId)) {
+    const sub = await f.http('POST', '/subscribers', { project_id: fx.projectId, name: 'fixture', webhook_config: { uri: 'http://127.0.0.1:9/' } });
+    fx = { ...fx, subscriberId: sub.json.id };
   }
 }
 
@@ -68,7 +72,7 @@ async function undoCreate(route: RouteSpec, r: RawResponse): Promise<void> {
   if (route.method !== 'POST' || r.status !== 200 || typeof r.json?.id !== 'string') return;
   const path = { '/lbs': `/lbs/${r.json.id}?release_ip=true`, '/ips': `/ips/${r.json.id}`, '/lbs/:lb_id/backends': `/backends/${r.json.id}`,
     '/lbs/:lb_id/frontends': `/frontends/${r.json.id}`, '/routes': `/routes/${r.json.id}`,
-    '/frontends/:frontend_id/acls': `/acls/${r.json.id}` }[route.path];
+    '/frontends/:frontend_id/acls': `/acls/${r.json.id}`, '/subscribers': `/lb/subscription/${r.json.id}` }[route.path];
   if (!path) return;
   const d = await f.http('DELETE', path);
   assert.ok(d.status === 204 || d.status === 412, `cleanup ${path}: ${d.status} ${d.text}`);
@@ -244,7 +248,9 @@ describe('fuzzed requests on every route: a 4xx in Scaleway\'s shape or a succes
         // Bodies were generated against the fixture of the moment; a replaced fixture gets its ids swapped in.
         let body = c.body.text;
         if (typeof body === 'string') {
-          for (const k of ['lbId', 'backendId', 'frontendId', 'ipId', 'routeId', 'aclId', 'certificateId'] as const) body = body.replaceAll(built[k], fx[k]);
+          for (const k of ['lbId', 'backendId', 'frontendId', 'ipId', 'routeId', 'aclId', 'certificateId', 'subscriberId'] as const) {
+            body = body.replaceAll(built[k], fx[k]);
+          }
         }
         await probe(route, {
           method: route.method, path: withQuery(pathFor(route, c.ids), c.query),

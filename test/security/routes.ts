@@ -3,8 +3,11 @@
 // fails that test until it is added here (and so fuzzed and access-checked).
 
 /** Path parameters; `ip` is a pool server's address (Fulcrum's server administration). */
-export const ID_KINDS = ['lb_id', 'backend_id', 'frontend_id', 'ip_id', 'route_id', 'acl_id', 'certificate_id', 'ip'] as const;
+export const ID_KINDS = ['lb_id', 'backend_id', 'frontend_id', 'ip_id', 'route_id', 'acl_id', 'certificate_id', 'subscriber_id', 'ip'] as const;
 export type IdKind = (typeof ID_KINDS)[number];
+
+/** The private network every suite's server declares (support.ts startFulcrum). */
+export const FUZZ_PN_ID = '0f0f0f0f-0000-4000-8000-00000000f0f0';
 
 /** The objects the suites create before fuzzing; valid bodies refer to them. */
 export interface Fixture {
@@ -20,6 +23,8 @@ export interface Fixture {
   /** A certificate of the fixture LB (used by no frontend), and a valid custom chain (leaf, intermediate, key). */
   certificateId: string;
   certificateChain: string;
+  /** A webhook subscriber of the project. */
+  subscriberId: string;
   /** Addresses for server pools (loopback, unused). */
   serverIps: string[];
   /** A port no frontend of the fixture LB uses. */
@@ -155,6 +160,17 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/ui/app.js', public: true, contentType: 'text/javascript; charset=utf-8' },
   { method: 'GET', path: '/ui/app.css', public: true, contentType: 'text/css; charset=utf-8' },
   { method: 'GET', path: '/ui/config.json', public: true },
+  { method: 'POST', path: '/lbs/:lb_id/migrate', body: () => ({ type: 'LB-GP-M' }) },
+  { method: 'GET', path: '/lbs/:lb_id/private-networks', query: { page: '1', page_size: '20', order_by: 'created_at_asc' } },
+  { method: 'POST', path: '/lbs/:lb_id/attach-private-network', body: () => ({ private_network_id: FUZZ_PN_ID, ipam_ids: [] }) },
+  { method: 'POST', path: '/lbs/:lb_id/detach-private-network', body: () => ({ private_network_id: FUZZ_PN_ID }) },
+  { method: 'GET', path: '/subscribers', query: { ...PAGING, name: 's', project_id: '' } },
+  { method: 'POST', path: '/subscribers', body: (fx) => ({ project_id: fx.projectId, name: 'fuzz-sub', webhook_config: { uri: 'http://127.0.0.1:9/hook' } }) },
+  { method: 'GET', path: '/subscribers/:subscriber_id' },
+  { method: 'PUT', path: '/subscribers/:subscriber_id', body: () => ({ name: 'renamed', webhook_config: { uri: 'https://hooks.example.com/x' } }) },
+  { method: 'DELETE', path: '/lb/subscription/:subscriber_id' },
+  { method: 'POST', path: '/lb/:lb_id/subscribe', body: (fx) => ({ subscriber_id: fx.subscriberId }) },
+  { method: 'DELETE', path: '/lb/:lb_id/unsubscribe' },
 ];
 
 /** Fulcrum's routes outside Scaleway's prefix. */
@@ -172,7 +188,7 @@ export function paramsOf(path: string): IdKind[] {
 /** The fixture's object of each kind. */
 export function realIds(fx: Fixture): Record<IdKind, string> {
   return { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId, route_id: fx.routeId, acl_id: fx.aclId,
-    certificate_id: fx.certificateId, ip: fx.serverIps[0] };
+    certificate_id: fx.certificateId, subscriber_id: fx.subscriberId, ip: fx.serverIps[0] };
 }
 
 /** The path with each :param replaced by the fixture object of that kind, or by `pick(kind)` when given. */
@@ -185,7 +201,7 @@ export function fillPath(path: string, fx: Fixture, pick?: (kind: IdKind) => str
 /** The route that reads one object of each id kind. */
 export const GET_ROUTE: Record<IdKind, string> = { lb_id: '/lbs/:lb_id', backend_id: '/backends/:backend_id',
   frontend_id: '/frontends/:frontend_id', ip_id: '/ips/:ip_id', route_id: '/routes/:route_id', acl_id: '/acls/:acl_id',
-  certificate_id: '/certificates/:certificate_id', ip: '/fulcrum/v1/zones/:zone/backends/:backend_id/servers/:ip' };
+  certificate_id: '/certificates/:certificate_id', subscriber_id: '/subscribers/:subscriber_id', ip: '/fulcrum/v1/zones/:zone/backends/:backend_id/servers/:ip' };
 
 export function withQuery(path: string, query: Record<string, string | string[]> | undefined): string {
   if (!query || Object.keys(query).length === 0) return path;

@@ -20,6 +20,8 @@ import { CertificateFiles } from '../../src/store/certificate-files.js';
 import { Pki } from '../fixtures/pki.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { BIN, Fulcrum, ZONE, type FulcrumOptions } from '../helpers/fulcrum.js';
+import { loopbackNet } from '../helpers/ports.js';
+import { FUZZ_PN_ID } from './routes.js';
 
 /**
  * The seed of every property in this folder: fixed, so a run is reproducible; FULCRUM_FUZZ_SEED=<n> replays another.
@@ -34,7 +36,9 @@ export const runs = (n: number): number => Math.max(1, Math.round(n * RUNS_SCALE
 export const NO_RATE_LIMIT = { FULCRUM_RATE_LIMIT: '0' };
 
 export async function startFulcrum(opts: FulcrumOptions = {}): Promise<Fulcrum> {
-  return Fulcrum.start({ ...opts, env: { ...NO_RATE_LIMIT, ...opts.env } });
+  // A private network so that attachments can succeed; its own loopback /24, apart from the pool's.
+  const pn = `${FUZZ_PN_ID}=${loopbackNet()}.0/24`;
+  return Fulcrum.start({ ...opts, env: { ...NO_RATE_LIMIT, FULCRUM_PRIVATE_NETWORK: pn, ...opts.env } });
 }
 
 export const API_PREFIX = `/lb/v1/zones/:zone`;
@@ -56,6 +60,7 @@ export async function inProcessApi(onRoute?: (method: string, url: string) => vo
   const app = await buildApi({
     store, reconciler, pool: new AddressPool(pool), zones: [ZONE], defaultProjectId: '00000000-0000-4000-8000-000000000000',
     certificateFiles: new CertificateFiles(dir),
+    privateNetworks: [{ id: FUZZ_PN_ID, cidr: '127.78.0.0/24' }],
   }, new Keys(adminKey, store), log, { onRoute });
   await app.ready();
   await reconciler.start();
@@ -234,12 +239,13 @@ export async function createFixture(f: Fulcrum, projectId: string, key = f.key, 
   const lb = await ok(f, 'POST', '/lbs', { project_id: projectId, name: 'fixture', description: '', assign_flexible_ip: true }, key);
   await waitReady(f, lb.id, key);
   const partial = { projectId, lbId: lb.id, backendId: '', frontendId: '', ipId: '', routeId: '', aclId: '', certificateId: '',
-    certificateChain: await testChain(), serverIps, freePort: inbound + 1 };
+    subscriberId: '', certificateChain: await testChain(), serverIps, freePort: inbound + 1 };
   const be = await ok(f, 'POST', `/lbs/${lb.id}/backends`, backendBody(partial), key);
   const fe = await ok(f, 'POST', `/lbs/${lb.id}/frontends`, { name: 'fixture', inbound_port: inbound, backend_id: be.id }, key);
   const ip = await ok(f, 'POST', '/ips', { project_id: projectId }, key);
   const cert = await ok(f, 'POST', `/lbs/${lb.id}/certificates`, certificateBody(partial), key);
-  const withObjects = { ...partial, backendId: be.id, frontendId: fe.id, ipId: ip.id, certificateId: cert.id };
+  const sub = await ok(f, 'POST', '/subscribers', { project_id: projectId, name: 'fixture', webhook_config: { uri: 'http://127.0.0.1:9/' } }, key);
+  const withObjects = { ...partial, backendId: be.id, frontendId: fe.id, ipId: ip.id, certificateId: cert.id, subscriberId: sub.id };
   const rules = await createRules(f, withObjects, key);
   await waitReady(f, lb.id, key);
   return { ...withObjects, ...rules };

@@ -12,6 +12,7 @@ import type { Ip } from '../../src/domain/ips.js';
 import { hashSecretKey, newAccessKey, type ApiKey } from '../../src/domain/keys.js';
 import type { Lb } from '../../src/domain/lbs.js';
 import type { Route } from '../../src/domain/routes.js';
+import type { Subscriber } from '../../src/domain/subscribers.js';
 import { ConflictError, type OrderBy, type Page, type Store } from '../../src/store/store.js';
 import { makeBackend, makeFrontend, makeLb } from '../fixtures/snapshots.js';
 
@@ -549,6 +550,46 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.deepEqual((await store.snapshot(a.id))?.certificates, [c]);
         await store.deleteLb(a.id, true);
         assert.equal(await store.getCertificate(c.id), null);
+      });
+    });
+
+    describe('subscribers', () => {
+      function subscriber(over: Partial<Subscriber> = {}): Subscriber {
+        const t = at();
+        return { id: randomUUID(), zone: 'fr-par-1', projectId: P1, organizationId: P1, name: 'sub', email: null,
+          webhookUri: 'https://hooks.example.com/', createdAt: t, updatedAt: t, ...over };
+      }
+
+      test('create, get, list with filters, order and paging, update; no change notification', async () => {
+        const a = subscriber({ name: 'alpha' });
+        const b = subscriber({ name: 'beta', projectId: P2, organizationId: P2, email: 'ops@example.com', webhookUri: null });
+        const c = subscriber({ name: 'alphabet', zone: 'nl-ams-1' });
+        assert.deepEqual(await notified(async () => { for (const s of [a, b, c]) await store.createSubscriber(s); }), []);
+        assert.deepEqual(await store.getSubscriber(b.id), b);
+        assert.equal(await store.getSubscriber(randomUUID()), null);
+        const list = (f: Partial<Parameters<Store['listSubscribers']>[0]>, p: Partial<Page> = {}) =>
+          store.listSubscribers({ zone: 'fr-par-1', ...f }, page(p));
+        assert.deepEqual((await list({})).items, [a, b]);
+        assert.deepEqual((await list({ name: 'lph' })).items, [a]);
+        assert.deepEqual((await list({ projectIds: [P2] })).items, [b]);
+        assert.deepEqual((await list({ projectId: P1 })).items, [a]);
+        assert.deepEqual((await list({ organizationId: P2 })).items, [b]);
+        assert.deepEqual(await list({}, { orderBy: 'name_desc', pageSize: 1 }), { items: [b], total: 2 });
+        const renamed = { ...a, name: 'gamma', webhookUri: 'http://127.0.0.1:9/' };
+        assert.deepEqual(await notified(() => store.updateSubscriber(renamed)), []);
+        assert.deepEqual(await store.getSubscriber(a.id), renamed);
+      });
+
+      test('delete removes it and unsubscribes the LBs that used it, without a version bump', async () => {
+        const s = subscriber();
+        await store.createSubscriber(s);
+        const x = await storedLb();
+        await store.updateLb({ ...x, subscriberId: s.id });
+        const v = await version(x.id);
+        assert.deepEqual(await notified(() => store.deleteSubscriber(s.id)), []);
+        assert.equal(await store.getSubscriber(s.id), null);
+        assert.equal((await store.getLb(x.id))!.subscriberId, null);
+        assert.equal(await version(x.id), v);
       });
     });
 
