@@ -1,15 +1,14 @@
 // One load balancer's data plane: makes its HAProxy process match a snapshot. Runtime API first (pools and
 // max_connections), one validated seamless reload for anything else. Operations on one LB run one at a time.
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import type { ApplyResult } from '../control/port.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
 import { HaproxyProcess, lbPaths, writeAtomic, type HaproxyOptions } from './haproxy.js';
-import { peerName } from './names.js';
 import { applyPoolChanges, diffPools, withPoolsOf, type PoolChangeOptions } from './pool-changes.js';
-import { renderConfig, usesTableStickiness, type RenderOptions } from './render.js';
+import { renderConfig, type RenderOptions } from './render.js';
 import { assignServerIds, type ServerIds } from './server-ids.js';
 import { parseServersState, type ServerStats } from './stats.js';
+import { readPins, writePins } from './stick-tables.js';
 
 export interface InstanceOptions extends HaproxyOptions {
   /** How long a removed server may finish its sessions before they are cut. Default 2000 ms. */
@@ -26,28 +25,15 @@ interface Applied {
 /** What survives a control-plane restart, next to the config (applied.json). */
 interface Persisted {
   serverIds: ServerIds;
-  peerPort: number | null;
   /** What the running worker runs; null when unknown (the next apply then reloads). */
   applied: Applied | null;
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** A port for the local peer. It is kept for the LB's life so that reloads do not move it. */
-function freeLocalPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export class LbInstance {
   readonly proc: HaproxyProcess;
-  private state: Persisted = { serverIds: {}, peerPort: null, applied: null };
+  private state: Persisted = { serverIds: {}, applied: null };
   private loaded = false;
   private tail: Promise<unknown> = Promise.resolve();
   private pending = 0;
@@ -95,7 +81,7 @@ export class LbInstance {
       await this.proc.stop();
       if (opts.removeFiles) {
         await this.proc.removeFiles();
-        this.state = { serverIds: {}, peerPort: null, applied: null };
+        this.state = { serverIds: {}, applied: null };
       }
     });
   }
@@ -132,18 +118,14 @@ export class LbInstance {
     if (next.lb.id !== this.lbId) return { ok: false, reason: `snapshot of ${next.lb.id} sent to ${this.lbId}` };
     const alive = await this.load();
     const serverIds = assignServerIds(this.state.serverIds, next);
-    const peerPort = this.state.peerPort ?? (usesTableStickiness(next) ? await freeLocalPort() : null);
-    const opts: RenderOptions = {
-      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn,
-      peer: peerPort === null ? undefined : { name: peerName(this.lbId), port: peerPort },
-    };
+    const opts: RenderOptions = { runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn };
     let config: string;
     try {
       config = renderConfig(next, opts);
     } catch (e) {
       return { ok: false, reason: `cannot render the configuration: ${message(e)}` };
     }
-    Object.assign(this.state, { serverIds, peerPort });
+    this.state.serverIds = serverIds;
     const prev = this.state.applied;
     if (alive && prev?.config === config) {
       // Nothing HAProxy sees changed (names, tags...): no check, no reload.
@@ -219,8 +201,12 @@ export class LbInstance {
     return { ok: false, reason };
   }
 
-  /** Seamless reload onto `config`; on failure the old worker keeps serving what `running` describes. */
+  /**
+   * Seamless reload onto `config`; on failure the old worker keeps serving what `running` describes. The stick-table
+   * pins of the backends that keep table stickiness are carried into the new worker (stick-tables.ts).
+   */
   private async reloadOnto(next: LbSnapshot, config: string, running: Applied | null): Promise<ApplyResult> {
+    const pins = await readPins(this.proc.cli, next, this.state.serverIds);
     try {
       await this.proc.reload(config);
     } catch (e) {
@@ -229,7 +215,8 @@ export class LbInstance {
       await this.save(running);
       return { ok: false, reason: message(e) };
     }
+    const lost = pins.size ? await writePins(this.proc.cli, pins).then(() => null, message) : null;
     await this.save({ snapshot: next, config });
-    return { ok: true };
+    return lost ? { ok: false, reason: `applied, but the sticky-session table was not carried over: ${lost}` } : { ok: true };
   }
 }

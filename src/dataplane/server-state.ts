@@ -1,12 +1,34 @@
-// What the server-state file may carry over a reload. HAProxy 2.6 applies a state line over the new config's server:
-// besides the operational state we want kept (UP/DOWN, MAINT, DRAIN, weight), it also restores the service port, the
-// ssl on/off flag and the check port (server_state.c, srv_state_srv_update). A reload that changes forward_port,
-// ssl_bridging or the health-check port would thus be silently undone. So a server's line is dropped when these parts
-// of its `server` line differ between the running and the new config; it then starts from its new definition.
+// The server-state file written before a reload, which the new worker loads (`load-server-state-from-file`).
+// - What a state line may carry over: HAProxy 2.6 applies a state line over the new config's server: besides the
+//   operational state we want kept (UP/DOWN, MAINT, DRAIN, weight), it also restores the service port, the ssl on/off
+//   flag and the check port (server_state.c, srv_state_srv_update). A reload that changes forward_port, ssl_bridging or
+//   the health-check port would thus be silently undone. So a server's line is dropped when these parts of its
+//   `server` line differ between the running and the new config.
+// - What a server without a line gets: a static server starts UP and takes traffic before its first check. So every
+//   checked server of the new config that has no line (new backend, recreated pool, changed port/ssl/check port) gets
+//   a written DOWN line: it takes traffic only once `rise` checks passed, like a server added through the runtime API.
 
-/** `<backend> <server>` → the parts of its server line that a state line would override. */
-export function serverIdentities(config: string): Map<string, string> {
-  const out = new Map<string, string>();
+/** The header of HAProxy 2.6's `show servers state` (state file version 1), used when the dump has none. */
+const HEADER_26 = '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight '
+  + 'srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state '
+  + 'bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr '
+  + 'srv_agent_addr srv_agent_port';
+
+interface ServerLine {
+  backend: string;
+  name: string;
+  addr: string;
+  port: string;
+  id: string;
+  ssl: boolean;
+  /** The `port` of its checks, '' when they go to the traffic port. */
+  checkPort: string;
+  checked: boolean;
+}
+
+/** `<backend> <server>` → the server lines of every backend section of a rendered config. */
+function serverLines(config: string): Map<string, ServerLine> {
+  const out = new Map<string, ServerLine>();
   let backend = '';
   for (const line of config.split('\n')) {
     const section = /^(\S+)(?:\s+(\S+))?/.exec(line); // any unindented line starts a section
@@ -17,30 +39,60 @@ export function serverIdentities(config: string): Map<string, string> {
     const srv = /^\s+server\s+(\S+)\s+(\S+)(.*)$/.exec(line);
     if (!srv || !backend) continue;
     const args = srv[3].trim().split(/\s+/);
-    const checkPort = args.indexOf('port');
-    out.set(`${backend} ${srv[1]}`, [srv[2], args.includes('ssl') ? 'ssl' : '', checkPort >= 0 ? args[checkPort + 1] : '']
-      .join(' '));
+    const at = (k: string) => (args.indexOf(k) >= 0 ? args[args.indexOf(k) + 1] ?? '' : '');
+    const hp = /^\[?(.*?)\]?:(\d+)$/.exec(srv[2]);
+    out.set(`${backend} ${srv[1]}`, {
+      backend, name: srv[1], addr: hp?.[1] ?? srv[2], port: hp?.[2] ?? '0', id: at('id'), ssl: args.includes('ssl'),
+      checkPort: at('port'), checked: args.includes('check'),
+    });
   }
   return out;
 }
 
+/** The parts of a server line that a state line would override. */
+const identity = (s: ServerLine): string => `${s.addr} ${s.port} ${s.ssl} ${s.checkPort}`;
+
 /**
- * The `show servers state` dump without the lines of servers whose address, port, ssl or check port changed from
- * `running` to `next`. Servers absent from `running` (added at runtime with the new definition) are kept.
+ * A state line for a server that must start DOWN until `rise` checks pass: operational state stopped, check health 0,
+ * last check "initializing" (status 1: a line with status 0 left the check stuck in 2.6), the check enabled.
+ * The backend is found by name (its id is not forced), the server by its forced id. Weight 1: the renderer sets none.
+ */
+function downLine(cols: string[], s: ServerLine): string {
+  const v: Record<string, string> = {
+    be_id: '0', be_name: s.backend, srv_id: s.id, srv_name: s.name, srv_addr: s.addr, srv_op_state: '0',
+    srv_admin_state: '0', srv_uweight: '1', srv_iweight: '1', srv_time_since_last_change: '0', srv_check_status: '1',
+    srv_check_result: '0', srv_check_health: '0', srv_check_state: '6', srv_agent_state: '0', bk_f_forced_id: '0',
+    srv_f_forced_id: '1', srv_fqdn: '-', srv_port: s.port, srvrecord: '-', srv_use_ssl: s.ssl ? '1' : '0',
+    srv_check_port: s.checkPort || '0', srv_check_addr: '-', srv_agent_addr: '-', srv_agent_port: '0',
+  };
+  return cols.map((c) => v[c] ?? '-').join(' ');
+}
+
+/**
+ * The state file for a reload from `running` to `next`, from the running worker's `show servers state` dump: its
+ * lines without those of servers whose address, port, ssl or check port changed (servers absent from `running`, added
+ * at runtime with the new definition, are kept), plus a DOWN line for every checked server of `next` left without one.
  */
 export function carryOverState(dump: string, running: string, next: string): string {
-  const before = serverIdentities(running);
-  const after = serverIdentities(next);
-  const lines = dump.split('\n');
-  const header = lines.find((l) => l.startsWith('# '));
-  if (!header) return dump;
+  const before = serverLines(running);
+  const after = serverLines(next);
+  const lines = dump.split('\n').filter((l) => l.trim() && l !== '1');
+  const header = lines.find((l) => l.startsWith('# ')) ?? HEADER_26;
   const cols = header.slice(2).trim().split(/\s+/);
   const [be, srv] = [cols.indexOf('be_name'), cols.indexOf('srv_name')];
   if (be < 0 || srv < 0) return dump;
-  return lines.filter((line) => {
-    if (line.startsWith('#') || !line.includes(' ')) return true;
+  const kept = new Set<string>();
+  const out = ['1', header];
+  for (const line of lines) {
+    if (line.startsWith('#')) continue;
     const f = line.trim().split(/\s+/);
     const key = `${f[be]} ${f[srv]}`;
-    return !(before.has(key) && after.has(key) && before.get(key) !== after.get(key));
-  }).join('\n');
+    const was = before.get(key);
+    const now = after.get(key);
+    if (was && now && identity(was) !== identity(now)) continue;
+    kept.add(key);
+    out.push(line);
+  }
+  for (const [key, s] of after) if (s.checked && !kept.has(key)) out.push(downLine(cols, s));
+  return `${out.join('\n')}\n`;
 }

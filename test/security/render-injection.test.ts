@@ -20,7 +20,6 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import type { Backend } from '../../src/domain/backends.js';
 import type { LbSnapshot } from '../../src/domain/snapshot.js';
-import { peerName } from '../../src/dataplane/names.js';
 import { renderConfig, serverArgs } from '../../src/dataplane/render.js';
 import { assignServerIds } from '../../src/dataplane/server-ids.js';
 import { splitHostPort } from '../../src/domain/validation.js';
@@ -148,7 +147,7 @@ test('every backend and frontend the API accepts renders within its own words, a
       if (created.length === 0) return;
       const snap = (await api.store.snapshot(lbId))!;
       const ids = assignServerIds({}, snap);
-      const opts = { runDir, serverIds: ids, peer: { name: peerName(lbId), port: 10_000 } };
+      const opts = { runDir, serverIds: ids };
       let cfg: string;
       try {
         cfg = renderConfig(snap, opts);
