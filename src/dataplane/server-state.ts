@@ -1,12 +1,13 @@
 // The server-state file written before a reload, which the new worker loads (`load-server-state-from-file`).
-// - What a state line may carry over: HAProxy 2.6 applies a state line over the new config's server: besides the
-//   operational state we want kept (UP/DOWN, MAINT, DRAIN, weight), it also restores the service port, the ssl on/off
-//   flag and the check port (server_state.c, srv_state_srv_update). A reload that changes forward_port, ssl_bridging or
-//   the health-check port would thus be silently undone. So a server's line is dropped when these parts of its
-//   `server` line differ between the running and the new config.
-// - What a server without a line gets: a static server starts UP and takes traffic before its first check. So every
-//   checked server of the new config that has no line (new backend, recreated pool, changed port/ssl/check port) gets
-//   a written DOWN line: it takes traffic only once `rise` checks passed, like a server added through the runtime API.
+// - A state line carries a server's operational state (UP/DOWN, MAINT, DRAIN, weight) over the reload. HAProxy 2.6
+//   also restores the service port, the ssl on/off flag and the check port from it (server_state.c,
+//   srv_state_srv_update), which would silently undo a change of forward_port, ssl_bridging or health-check port: so
+//   these columns are rewritten to the new config's values.
+// - A server whose checks now go elsewhere (address, check port, TLS or not) has not passed a check there: it gets a
+//   DOWN line, like every checked server of the new config without a line (new backend, recreated pool). A static
+//   server would otherwise start UP and take traffic before its first check; DOWN, it takes traffic once `rise` checks
+//   passed, like a server added through the runtime API. A forward_port change whose checks keep their port keeps
+//   the servers' states: their checks did not change.
 
 /** The header of HAProxy 2.6's `show servers state` (state file version 1), used when the dump has none. */
 const HEADER_26 = '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight '
@@ -23,6 +24,7 @@ interface ServerLine {
   ssl: boolean;
   /** The `port` of its checks, '' when they go to the traffic port. */
   checkPort: string;
+  checkSsl: boolean;
   checked: boolean;
 }
 
@@ -43,14 +45,18 @@ function serverLines(config: string): Map<string, ServerLine> {
     const hp = /^\[?(.*?)\]?:(\d+)$/.exec(srv[2]);
     out.set(`${backend} ${srv[1]}`, {
       backend, name: srv[1], addr: hp?.[1] ?? srv[2], port: hp?.[2] ?? '0', id: at('id'), ssl: args.includes('ssl'),
-      checkPort: at('port'), checked: args.includes('check'),
+      checkPort: at('port'), checkSsl: args.includes('check-ssl'), checked: args.includes('check'),
     });
   }
   return out;
 }
 
-/** The parts of a server line that a state line would override. */
-const identity = (s: ServerLine): string => `${s.addr} ${s.port} ${s.ssl} ${s.checkPort}`;
+/** Where the server's checks go: a state from checks elsewhere does not hold for it. */
+const checkTarget = (s: ServerLine): string => `${s.addr} ${s.checkPort || s.port} ${s.ssl || s.checkSsl}`;
+
+/** The columns a state line restores over the config, with the config's values. */
+const definition = (s: ServerLine): Record<string, string> =>
+  ({ srv_port: s.port, srv_use_ssl: s.ssl ? '1' : '0', srv_check_port: s.checkPort || '0' });
 
 /**
  * A state line for a server that must start DOWN until `rise` checks pass: operational state stopped, check health 0,
@@ -62,16 +68,17 @@ function downLine(cols: string[], s: ServerLine): string {
     be_id: '0', be_name: s.backend, srv_id: s.id, srv_name: s.name, srv_addr: s.addr, srv_op_state: '0',
     srv_admin_state: '0', srv_uweight: '1', srv_iweight: '1', srv_time_since_last_change: '0', srv_check_status: '1',
     srv_check_result: '0', srv_check_health: '0', srv_check_state: '6', srv_agent_state: '0', bk_f_forced_id: '0',
-    srv_f_forced_id: '1', srv_fqdn: '-', srv_port: s.port, srvrecord: '-', srv_use_ssl: s.ssl ? '1' : '0',
-    srv_check_port: s.checkPort || '0', srv_check_addr: '-', srv_agent_addr: '-', srv_agent_port: '0',
+    srv_f_forced_id: '1', srv_fqdn: '-', srvrecord: '-', srv_check_addr: '-', srv_agent_addr: '-', srv_agent_port: '0',
+    ...definition(s),
   };
   return cols.map((c) => v[c] ?? '-').join(' ');
 }
 
 /**
- * The state file for a reload from `running` to `next`, from the running worker's `show servers state` dump: its
- * lines without those of servers whose address, port, ssl or check port changed (servers absent from `running`, added
- * at runtime with the new definition, are kept), plus a DOWN line for every checked server of `next` left without one.
+ * The state file for a reload from `running` to `next`, from the running worker's `show servers state` dump: the
+ * dump's lines with the definition columns of `next`, except for servers whose check target changed from `running`
+ * (servers absent from `running` were added at runtime with the new definition), plus a DOWN line for every checked
+ * server of `next` left without a line.
  */
 export function carryOverState(dump: string, running: string, next: string): string {
   const before = serverLines(running);
@@ -89,9 +96,14 @@ export function carryOverState(dump: string, running: string, next: string): str
     const key = `${f[be]} ${f[srv]}`;
     const was = before.get(key);
     const now = after.get(key);
-    if (was && now && identity(was) !== identity(now)) continue;
+    if (!now) {
+      out.push(line); // a server the new config does not have: HAProxy skips its line
+      continue;
+    }
+    if (was && checkTarget(was) !== checkTarget(now)) continue;
+    const values = definition(now);
     kept.add(key);
-    out.push(line);
+    out.push(f.map((v, i) => values[cols[i]] ?? v).join(' '));
   }
   for (const [key, s] of after) if (s.checked && !kept.has(key)) out.push(downLine(cols, s));
   return `${out.join('\n')}\n`;

@@ -29,26 +29,32 @@ export interface HttpsTestServer {
   host: string;
   port: number;
   id: string;
-  /** Requests answered (TLS handshakes that failed never get here). */
+  /** Requests answered, /health excepted (TLS handshakes that failed never get here). */
   hits: number;
+  /** When false, `/health` answers 503. */
+  healthy: boolean;
   close(): Promise<void>;
 }
 
-/** HTTPS server answering every request with its id as body. */
-export async function startHttpsServer(host: string, id: string, tls: SelfSigned): Promise<HttpsTestServer> {
+/** HTTPS server answering every request with its id as body; `/health` is the check path. */
+export async function startHttpsServer(host: string, id: string, tls: SelfSigned, port = 0): Promise<HttpsTestServer> {
   const srv: Server = createServer({ key: tls.key, cert: tls.cert });
   const t: HttpsTestServer = {
-    host, id, port: 0, hits: 0,
+    host, id, port: 0, hits: 0, healthy: true,
     close: () => new Promise((resolve) => { srv.closeAllConnections(); srv.close(() => resolve()); }),
   };
-  srv.on('request', (_req, res) => {
+  srv.on('request', (req, res) => {
+    if (req.url === '/health') {
+      res.writeHead(t.healthy ? 200 : 503).end();
+      return;
+    }
     t.hits++;
     res.writeHead(200, { 'content-type': 'text/plain' }).end(id);
   });
   srv.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve, reject) => {
     srv.once('error', reject);
-    srv.listen(0, host, () => resolve());
+    srv.listen(port, host, () => resolve());
   });
   t.port = (srv.address() as AddressInfo).port;
   return t;
