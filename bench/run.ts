@@ -94,7 +94,8 @@ async function main(): Promise<void> {
   if (opt('rounds')) profile.datapath.rounds = Number(opt('rounds'));
   if (opt('seconds')) profile.datapath.seconds = Number(opt('seconds'));
   const resultsDir = join(ROOT, 'bench', 'results');
-  const out = join(resultsDir, quick ? 'quick.json' : 'latest.json');
+  // --out=NAME: a targeted run (sections, before/after) writes bench/results/NAME.json and leaves latest.json alone.
+  const out = join(resultsDir, opt('out') ? `${opt('out')}.json` : quick ? 'quick.json' : 'latest.json');
   if (docsOnly) {
     generateDocs(JSON.parse(readFileSync(join(resultsDir, 'latest.json'), 'utf8')), ROOT);
     return;
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   rmSync(`${out}.partial`, { force: true });
   log(`results in ${out} (${results.totalSeconds} s)`);
-  if (!quick && only.length === SECTIONS.length && !results.errors) generateDocs(results, ROOT);
+  if (!quick && !opt('out') && only.length === SECTIONS.length && !results.errors) generateDocs(results, ROOT);
   else generateDocs(results, ROOT, { dryRun: true });
 }
 

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ApplyResult } from '../control/port.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
+import { fdLimitProblem } from './fd-limit.js';
 import { HaproxyProcess, lbPaths, writeAtomic, type HaproxyOptions } from './haproxy.js';
 import { applyPoolChanges, diffPools, withPoolsOf, type PoolChangeOptions } from './pool-changes.js';
 import { renderConfig, type RenderOptions } from './render.js';
@@ -125,6 +126,9 @@ export class LbInstance {
     } catch (e) {
       return { ok: false, reason: `cannot render the configuration: ${message(e)}` };
     }
+    // Before any runtime command or reload: HAProxy would refuse to reload (or start) past the hard limit.
+    const tooMany = fdLimitProblem(config);
+    if (tooMany) return { ok: false, reason: tooMany };
     this.state.serverIds = serverIds;
     const prev = this.state.applied;
     if (alive && prev?.config === config) {

@@ -14,6 +14,8 @@ import {
 
 type Row = { doc: string };
 
+const MAX_CACHED_STATEMENTS = 500;
+
 // Objects created in the same millisecond keep their insertion order (rowid); equal names list in creation order.
 const ORDER_SQL: Record<Page['orderBy'], string> = {
   created_at_asc: 'created_at ASC, rowid ASC',
@@ -45,6 +47,8 @@ class Where {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly listeners: ChangeListener[] = [];
+  /** Prepared statements by SQL text: preparing costs about as much as running a point query. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -65,6 +69,16 @@ export class SqliteStore implements Store {
     }
   }
 
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      // Filters with IN lists make texts that vary with the list's length: the cache stays bounded.
+      if (this.statements.size < MAX_CACHED_STATEMENTS) this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   /** Runs `fn` in one transaction, then tells listeners which LBs changed. */
   private write<T>(changedLbIds: (result: T) => string[], fn: () => T): T {
     let result: T;
@@ -78,16 +92,16 @@ export class SqliteStore implements Store {
   }
 
   private docs<T>(sql: string, ...args: unknown[]): T[] {
-    return (this.db.prepare(sql).all(...args) as Row[]).map((r) => JSON.parse(r.doc) as T);
+    return (this.stmt(sql).all(...args) as Row[]).map((r) => JSON.parse(r.doc) as T);
   }
 
   private doc<T>(sql: string, ...args: unknown[]): T | null {
-    const row = this.db.prepare(sql).get(...args) as Row | undefined;
+    const row = this.stmt(sql).get(...args) as Row | undefined;
     return row ? (JSON.parse(row.doc) as T) : null;
   }
 
   private paged<T>(table: string, where: Where, page: Page): Paged<T> {
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table} ${where.sql}`).get(...where.args) as { n: number }).n;
+    const total = (this.stmt(`SELECT COUNT(*) AS n FROM ${table} ${where.sql}`).get(...where.args) as { n: number }).n;
     const items = this.docs<T>(
       `SELECT doc FROM ${table} ${where.sql} ORDER BY ${ORDER_SQL[page.orderBy]} LIMIT ? OFFSET ?`,
       ...where.args, page.pageSize, (page.page - 1) * page.pageSize,
@@ -105,7 +119,7 @@ export class SqliteStore implements Store {
 
   async createLb(lb: Lb, attachIpIds: string[], newIps: Ip[]): Promise<void> {
     this.write(() => [lb.id], () => {
-      this.db.prepare('INSERT INTO lbs (id, zone, project_id, organization_id, name, created_at, doc) VALUES (?,?,?,?,?,?,?)')
+      this.stmt('INSERT INTO lbs (id, zone, project_id, organization_id, name, created_at, doc) VALUES (?,?,?,?,?,?,?)')
         .run(lb.id, lb.zone, lb.projectId, lb.organizationId, lb.name, lb.createdAt, JSON.stringify(lb));
       for (const ip of newIps) this.insertIp(ip);
       for (const id of attachIpIds) {
@@ -130,11 +144,11 @@ export class SqliteStore implements Store {
   }
 
   async allLbIds(): Promise<string[]> {
-    return (this.db.prepare(`SELECT id FROM lbs ORDER BY ${CREATION_ORDER}`).all() as { id: string }[]).map((r) => r.id);
+    return (this.stmt(`SELECT id FROM lbs ORDER BY ${CREATION_ORDER}`).all() as { id: string }[]).map((r) => r.id);
   }
 
   private putLb(lb: Lb): void {
-    this.db.prepare('UPDATE lbs SET name = ?, doc = ? WHERE id = ?').run(lb.name, JSON.stringify(lb), lb.id);
+    this.stmt('UPDATE lbs SET name = ?, doc = ? WHERE id = ?').run(lb.name, JSON.stringify(lb), lb.id);
   }
 
   async updateLb(lb: Lb): Promise<void> {
@@ -167,13 +181,13 @@ export class SqliteStore implements Store {
 
   async deleteLb(id: string, releaseIps: boolean): Promise<void> {
     this.write(() => [id], () => {
-      this.db.prepare('DELETE FROM frontends WHERE lb_id = ?').run(id);
-      this.db.prepare('DELETE FROM backends WHERE lb_id = ?').run(id);
-      if (releaseIps) this.db.prepare('DELETE FROM ips WHERE lb_id = ?').run(id);
+      this.stmt('DELETE FROM frontends WHERE lb_id = ?').run(id);
+      this.stmt('DELETE FROM backends WHERE lb_id = ?').run(id);
+      if (releaseIps) this.stmt('DELETE FROM ips WHERE lb_id = ?').run(id);
       else {
         for (const ip of this.docs<Ip>('SELECT doc FROM ips WHERE lb_id = ?', id)) this.putIp({ ...ip, lbId: null });
       }
-      this.db.prepare('DELETE FROM lbs WHERE id = ?').run(id);
+      this.stmt('DELETE FROM lbs WHERE id = ?').run(id);
     });
   }
 
@@ -181,7 +195,7 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       const lb = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', lbId);
       if (!lb) return null;
-      const addresses = (this.db.prepare(`SELECT address FROM ips WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`).all(lbId) as
+      const addresses = (this.stmt(`SELECT address FROM ips WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`).all(lbId) as
         { address: string }[]).map((r) => r.address);
       const backends = this.docs<Backend>(`SELECT doc FROM backends WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
       const frontends = this.docs<Frontend>(`SELECT doc FROM frontends WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
@@ -192,12 +206,12 @@ export class SqliteStore implements Store {
   // ---- flexible IPs
 
   private insertIp(ip: Ip): void {
-    this.db.prepare('INSERT INTO ips (id, zone, project_id, organization_id, address, lb_id, created_at, doc) VALUES (?,?,?,?,?,?,?,?)')
+    this.stmt('INSERT INTO ips (id, zone, project_id, organization_id, address, lb_id, created_at, doc) VALUES (?,?,?,?,?,?,?,?)')
       .run(ip.id, ip.zone, ip.projectId, ip.organizationId, ip.address, ip.lbId, ip.createdAt, JSON.stringify(ip));
   }
 
   private putIp(ip: Ip): void {
-    this.db.prepare('UPDATE ips SET lb_id = ?, doc = ? WHERE id = ?').run(ip.lbId, JSON.stringify(ip), ip.id);
+    this.stmt('UPDATE ips SET lb_id = ?, doc = ? WHERE id = ?').run(ip.lbId, JSON.stringify(ip), ip.id);
   }
 
   async createIp(ip: Ip): Promise<void> {
@@ -232,18 +246,18 @@ export class SqliteStore implements Store {
   }
 
   async deleteIp(id: string): Promise<void> {
-    this.write(() => [], () => this.db.prepare('DELETE FROM ips WHERE id = ?').run(id));
+    this.write(() => [], () => this.stmt('DELETE FROM ips WHERE id = ?').run(id));
   }
 
   async usedAddresses(): Promise<Set<string>> {
-    return new Set((this.db.prepare('SELECT address FROM ips').all() as { address: string }[]).map((r) => r.address));
+    return new Set((this.stmt('SELECT address FROM ips').all() as { address: string }[]).map((r) => r.address));
   }
 
   // ---- backends
 
   async createBackend(b: Backend): Promise<void> {
     this.write(() => [b.lbId], () => {
-      this.db.prepare('INSERT INTO backends (id, lb_id, name, created_at, doc) VALUES (?,?,?,?,?)')
+      this.stmt('INSERT INTO backends (id, lb_id, name, created_at, doc) VALUES (?,?,?,?,?)')
         .run(b.id, b.lbId, b.name, b.createdAt, JSON.stringify(b));
       this.bumpVersion(b.lbId);
     });
@@ -261,7 +275,7 @@ export class SqliteStore implements Store {
 
   async updateBackend(b: Backend): Promise<void> {
     this.write(() => [b.lbId], () => {
-      this.db.prepare('UPDATE backends SET name = ?, doc = ? WHERE id = ?').run(b.name, JSON.stringify(b), b.id);
+      this.stmt('UPDATE backends SET name = ?, doc = ? WHERE id = ?').run(b.name, JSON.stringify(b), b.id);
       this.bumpVersion(b.lbId);
     });
   }
@@ -270,20 +284,20 @@ export class SqliteStore implements Store {
     const b = await this.getBackend(id);
     if (!b) return;
     this.write(() => [b.lbId], () => {
-      this.db.prepare('DELETE FROM backends WHERE id = ?').run(id);
+      this.stmt('DELETE FROM backends WHERE id = ?').run(id);
       this.bumpVersion(b.lbId);
     });
   }
 
   async countBackends(lbId: string): Promise<number> {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM backends WHERE lb_id = ?').get(lbId) as { n: number }).n;
+    return (this.stmt('SELECT COUNT(*) AS n FROM backends WHERE lb_id = ?').get(lbId) as { n: number }).n;
   }
 
   // ---- frontends
 
   async createFrontend(f: Frontend): Promise<void> {
     this.write(() => [f.lbId], () => {
-      this.db.prepare('INSERT INTO frontends (id, lb_id, backend_id, inbound_port, name, created_at, doc) VALUES (?,?,?,?,?,?,?)')
+      this.stmt('INSERT INTO frontends (id, lb_id, backend_id, inbound_port, name, created_at, doc) VALUES (?,?,?,?,?,?,?)')
         .run(f.id, f.lbId, f.backendId, f.inboundPort, f.name, f.createdAt, JSON.stringify(f));
       this.bumpVersion(f.lbId);
     });
@@ -305,7 +319,7 @@ export class SqliteStore implements Store {
 
   async updateFrontend(f: Frontend): Promise<void> {
     this.write(() => [f.lbId], () => {
-      this.db.prepare('UPDATE frontends SET backend_id = ?, inbound_port = ?, name = ?, doc = ? WHERE id = ?')
+      this.stmt('UPDATE frontends SET backend_id = ?, inbound_port = ?, name = ?, doc = ? WHERE id = ?')
         .run(f.backendId, f.inboundPort, f.name, JSON.stringify(f), f.id);
       this.bumpVersion(f.lbId);
     });
@@ -315,30 +329,30 @@ export class SqliteStore implements Store {
     const f = await this.getFrontend(id);
     if (!f) return;
     this.write(() => [f.lbId], () => {
-      this.db.prepare('DELETE FROM frontends WHERE id = ?').run(id);
+      this.stmt('DELETE FROM frontends WHERE id = ?').run(id);
       this.bumpVersion(f.lbId);
     });
   }
 
   async countFrontends(lbId: string): Promise<number> {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM frontends WHERE lb_id = ?').get(lbId) as { n: number }).n;
+    return (this.stmt('SELECT COUNT(*) AS n FROM frontends WHERE lb_id = ?').get(lbId) as { n: number }).n;
   }
 
   // ---- settings
 
   async getSetting(key: string): Promise<string | null> {
-    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.stmt('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value ?? null;
   }
 
   async setSetting(key: string, value: string): Promise<void> {
-    this.write(() => [], () => this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
+    this.write(() => [], () => this.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
   }
 
   // ---- API keys
 
   async createApiKey(k: ApiKey): Promise<void> {
-    this.write(() => [], () => this.db.prepare(
+    this.write(() => [], () => this.stmt(
       'INSERT INTO api_keys (id, access_key, secret_hash, project_id, created_at, revoked_at, doc) VALUES (?,?,?,?,?,?,?)',
     ).run(k.id, k.accessKey, k.secretHash, k.projectId, k.createdAt, k.revokedAt, JSON.stringify(k)));
   }
@@ -356,7 +370,7 @@ export class SqliteStore implements Store {
       const k = this.doc<ApiKey>('SELECT doc FROM api_keys WHERE (id = ? OR access_key = ?) AND revoked_at IS NULL', idOrAccessKey, idOrAccessKey);
       if (!k) return null;
       const revoked = { ...k, revokedAt: at };
-      this.db.prepare('UPDATE api_keys SET revoked_at = ?, doc = ? WHERE id = ?').run(at, JSON.stringify(revoked), k.id);
+      this.stmt('UPDATE api_keys SET revoked_at = ?, doc = ? WHERE id = ?').run(at, JSON.stringify(revoked), k.id);
       return revoked;
     });
   }
