@@ -15,15 +15,17 @@ import { stopAll } from './lib/procs.js';
 import { log } from './lib/util.js';
 import { generateDocs } from './report.js';
 import { scale, type ScaleOptions } from './scale.js';
+import { tableChanges, type TableChangesOptions } from './table-changes.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 
-const SECTIONS = ['datapath', 'changes', 'control', 'scale'] as const;
+const SECTIONS = ['datapath', 'changes', 'table', 'control', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Profile {
   datapath: DataPathOptions;
   changes: ChangePathOptions;
+  table: TableChangesOptions;
   control: ControlOptions;
   scale: ScaleOptions;
 }
@@ -31,6 +33,7 @@ interface Profile {
 const FULL: Profile = {
   datapath: { seconds: 3, rounds: 3, warmupSeconds: 1, connections: 50, threads: 1, workloads: WORKLOADS, parityRounds: 4 },
   changes: { each: 100, mixed: 1000, reloadEach: 100, phaseSeconds: 150, mixedSeconds: 360 },
+  table: { changes: 10 },
   control: { seconds: 5, rate: 1000, connections: 10, creates: 200 },
   scale: { backends: 300, frontends: 300, serversPerBackend: 100, lbs: 100, renderRepeats: 5, apiSeconds: 3 },
 };
@@ -38,6 +41,7 @@ const FULL: Profile = {
 const QUICK: Profile = {
   datapath: { seconds: 1, rounds: 1, warmupSeconds: 0, connections: 50, threads: 1, workloads: WORKLOADS, parityRounds: 1 },
   changes: { each: 6, mixed: 30, reloadEach: 6, phaseSeconds: 30, mixedSeconds: 30 },
+  table: { changes: 3 },
   control: { seconds: 1, rate: 1000, connections: 10, creates: 30 },
   scale: { backends: 10, frontends: 10, serversPerBackend: 100, lbs: 5, renderRepeats: 2, apiSeconds: 1 },
 };
@@ -88,11 +92,12 @@ async function main(): Promise<void> {
   const only = onlyArg ? onlyArg.slice(7).split(',') as Section[] : [...SECTIONS];
   const docsOnly = args.includes('--docs-only');
   const profile: Profile = structuredClone(quick ? QUICK : FULL);
-  // Development overrides of the data path: --workloads=a,b --rounds=N --seconds=N.
+  // Development overrides: --workloads=a,b --rounds=N --seconds=N (data path), --scale=big|many (scale parts).
   const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   if (opt('workloads')) profile.datapath.workloads = opt('workloads')!.split(',') as DataPathOptions['workloads'];
   if (opt('rounds')) profile.datapath.rounds = Number(opt('rounds'));
   if (opt('seconds')) profile.datapath.seconds = Number(opt('seconds'));
+  if (opt('scale')) profile.scale.parts = opt('scale')!.split(',') as ScaleOptions['parts'];
   const resultsDir = join(ROOT, 'bench', 'results');
   // --out=NAME: a targeted run (sections, before/after) writes bench/results/NAME.json and leaves latest.json alone.
   const out = join(resultsDir, opt('out') ? `${opt('out')}.json` : quick ? 'quick.json' : 'latest.json');
@@ -137,6 +142,7 @@ async function main(): Promise<void> {
       try {
         if (s === 'datapath') results.datapath = await dataPath(api, profile.datapath);
         else if (s === 'changes') results.changes = await changePath(api, profile.changes);
+        else if (s === 'table') results.table = await tableChanges(api, profile.table);
         else if (s === 'control') results.control = await controlPlane(api, profile.control);
         else if (s === 'scale') results.scale = await scale(api, profile.scale);
       } catch (e) {
@@ -161,7 +167,7 @@ async function main(): Promise<void> {
   rmSync(`${out}.partial`, { force: true });
   log(`results in ${out} (${results.totalSeconds} s)`);
   if (!quick && !opt('out') && only.length === SECTIONS.length && !results.errors) generateDocs(results, ROOT);
-  else generateDocs(results, ROOT, { dryRun: true });
+  else if (!opt('out')) generateDocs(results, ROOT, { dryRun: true });
 }
 
 main().then(() => process.exit(0), (e) => {

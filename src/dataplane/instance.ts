@@ -152,16 +152,17 @@ export class LbInstance {
       // Partly applied: the reload below makes the worker match the (validated) file again.
       return this.reloadOnto(next, config, null);
     }
-    const refused = await this.proc.validate(config);
-    if (refused) return { ok: false, reason: `HAProxy refused the configuration: ${refused}` };
-
     if (!alive) {
+      // No `haproxy -c` first: starting parses the config the same way and fails with the same alerts, at half the
+      // CPU (what starting many LBs at once is bound by).
       this.shouldRun = false;
       await this.proc.start(config);
       this.shouldRun = true;
       await this.save({ snapshot: next, config });
       return { ok: true };
     }
+    const refused = await this.proc.validate(config);
+    if (refused) return { ok: false, reason: `HAProxy refused the configuration: ${refused}` };
     // Pool changes go through the runtime API even when a reload follows: servers added that way are held DOWN until
     // they pass a check, and the state file carries that over the reload (new static servers would start UP).
     let running: Applied | null = prev;
