@@ -74,7 +74,7 @@ export async function tableChanges(api: Api, o: TableChangesOptions): Promise<Ta
           const a = await api.call('PUT', `/backends/${beId}`, updateBody(be, { timeout_server: 30_000 + i * 1000 }));
           be = a.json;
           // The master does not answer while it re-executes: that reads as "not yet".
-          const workers = () => cli.master('show proc', 250).then((t) => parseShowProc(t).workers.join(), () => before);
+          const workers = () => cli.master('show proc', 250).then(parseShowProc).then((p) => p.workers.join(), () => before);
           const seen = until(async () => (await workers()) !== before, 20_000, 5).then(() => performance.now());
           ready.push((await api.waitReady(lb.id, 30_000, 5)) - a.at);
           newWorker.push((await seen) - a.at);

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(haproxy ca-certificates)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(openssl mariadb-server postgresql slapd ldap-utils redis-server) ;;
+    --test) packages+=(openssl mariadb-server postgresql slapd ldap-utils redis-server pebble) ;;
     --bench) packages+=(nginx-light libnginx-mod-stream wrk) ;;
     *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
   esac
@@ -24,7 +24,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "Installing Debian packages: ${missing[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# npm ci runs better-sqlite3's install script (approved in package.json "allowScripts"), then scripts/check-native.js,
+# which fails the install if the native module does not load, and the TypeScript build.
 npm ci --no-audit --no-fund

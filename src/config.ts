@@ -1,5 +1,6 @@
 // `fulcrum serve` settings: flags, each also FULCRUM_<NAME> in the environment.
 import { resolve } from 'node:path';
+import { normalizeSubnet } from './domain/acls.js';
 
 export interface ServeConfig {
   listen: { host: string; port: number };
@@ -12,6 +13,10 @@ export interface ServeConfig {
   logLevel: string;
   /** Requests per second per key (0: no limit) and the burst a key may send at once. */
   rateLimit: { perSecond: number; burst: number };
+  /** Let's Encrypt certificates: the ACME directory, the account's contact, extra CAs for the ACME server's HTTPS. */
+  acme?: { directoryUrl: string; email: string | null; caFile: string | null };
+  /** Addresses and CIDRs that ACLs with ips_edge_services match (none by default). */
+  edgeServicesIps: string[];
 }
 
 export const DEFAULTS = {
@@ -22,6 +27,8 @@ export const DEFAULTS = {
   dataplane: 'haproxy',
   logLevel: 'info',
   rateLimit: '100',
+  acmeDirectory: 'https://acme-v02.api.letsencrypt.org/directory',
+  edgeServicesIps: '',
 } as const;
 
 const ZONE_RE = /^[a-z]{2}-[a-z]{3,7}-[1-9]$/;
@@ -47,6 +54,13 @@ export function parseRateLimit(rate: string, burst: string | undefined): { perSe
   const b = burst === undefined ? Math.max(1, perSecond * 2) : n(burst, '--rate-limit-burst');
   if (b < 1) throw new Error('--rate-limit-burst: at least 1');
   return { perSecond, burst: b };
+}
+
+/** `--edge-services-ips a,b/24`: addresses and CIDRs, comma-separated. */
+export function parseEdgeServicesIps(list: string): string[] {
+  const items = list.split(',').map((x) => x.trim()).filter((x) => x);
+  for (const x of items) if (normalizeSubnet(x) === null) throw new Error(`--edge-services-ips ${x}: not an address or CIDR`);
+  return items;
 }
 
 export function resolveDataDir(dir: string): string {

@@ -6,11 +6,13 @@ import pino, { type Logger } from 'pino';
 import { AddressPool } from './api/address-pool.js';
 import { Keys } from './api/auth.js';
 import { buildApi } from './api/server.js';
-import type { ServeConfig } from './config.js';
+import { DEFAULTS, type ServeConfig } from './config.js';
+import { AcmeJob } from './control/acme.js';
 import { MemoryDataPlane } from './control/memory-dataplane.js';
 import type { DataPlanePort } from './control/port.js';
 import { Reconciler } from './control/reconciler.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
+import { CertificateFiles } from './store/certificate-files.js';
 import { SqliteStore } from './store/sqlite.js';
 import { isUuid } from './domain/validation.js';
 
@@ -38,11 +40,18 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     await store.setSetting('default_project_id', defaultProjectId);
   }
 
-  const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane() : new HaproxyDataPlane({ dataDir: cfg.dataDir });
+  const certificateFiles = new CertificateFiles(cfg.dataDir);
+  const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane()
+    : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps });
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
-  const app = await buildApi({ store, reconciler, pool, zones: cfg.zones, defaultProjectId }, new Keys(secretKey, store), log,
-    { rateLimit: cfg.rateLimit });
+  const acmeJob = new AcmeJob(store, dataPlane, certificateFiles, (lbId) => reconciler.settled(lbId), {
+    directoryUrl: cfg.acme?.directoryUrl ?? DEFAULTS.acmeDirectory, email: cfg.acme?.email ?? null, caFile: cfg.acme?.caFile ?? null,
+    dataDir: cfg.dataDir,
+  }, log.child({ component: 'acme' }));
+  const app = await buildApi({ store, reconciler, pool, zones: cfg.zones, defaultProjectId, certificateFiles, acme: acmeJob },
+    new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit });
   await reconciler.start();
+  await acmeJob.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   log.info({ address, dataDir: cfg.dataDir, zones: cfg.zones }, 'fulcrum serving');
 
@@ -50,6 +59,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     url: address,
     async close() {
       await app.close();
+      await acmeJob.close();
       await reconciler.close();
       await dataPlane.close();
       await store.close();

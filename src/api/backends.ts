@@ -14,6 +14,7 @@ import { resourceStillInUse } from '../wire/errors.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
 import { lbJson, loadBackend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
 import { readListPage } from './routing.js';
+import { checkBackendProtocolChange } from './rules-fit.js';
 
 const LbParams = Type.Object({ zone: Type.String(), lb_id: Type.String() });
 const BackendParams = Type.Object({ zone: Type.String(), backend_id: Type.String() });
@@ -63,6 +64,7 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const { backend, lb } = await forChange(req);
     const p = new Problems();
     const settings = parseBackendSettings(req.body, p);
+    if (settings.forwardProtocol !== backend.forwardProtocol) await checkBackendProtocolChange(ctx, p, backend.id, settings.forwardProtocol);
     p.throwIfAny();
     const next: Backend = { ...backend, ...settings, updatedAt: now() };
     await ctx.store.updateBackend(next);
@@ -73,6 +75,8 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const { backend } = await forChange(req);
     const users = await ctx.store.frontendsOfBackend(backend.id);
     if (users.length) throw resourceStillInUse(`backend is used by frontend(s) ${users.map((f) => f.id).join(', ')}; delete or repoint them first`);
+    const routes = await ctx.store.routesOfBackend(backend.id);
+    if (routes.length) throw resourceStillInUse(`backend is the target of route(s) ${routes.map((r) => r.id).join(', ')}; delete or repoint them first`);
     await ctx.store.deleteBackend(backend.id);
     return reply.code(204).send();
   });

@@ -4,6 +4,7 @@ import type { Backend } from '../domain/backends.js';
 import type { Frontend } from '../domain/frontends.js';
 import { isBeingDeleted, type Lb } from '../domain/lbs.js';
 import type { Reconciler } from '../control/reconciler.js';
+import type { CertificateFiles } from '../store/certificate-files.js';
 import type { Store } from '../store/store.js';
 import { notFound, transientState } from '../wire/errors.js';
 import { lbToWire } from '../wire/lbs.js';
@@ -16,6 +17,10 @@ export interface ApiContext {
   pool: AddressPool;
   zones: string[];
   defaultProjectId: string;
+  /** Where certificates' PEM files are written (mode 0600). */
+  certificateFiles: CertificateFiles;
+  /** Told when a Let's Encrypt certificate is created, so its order starts now rather than at the next round. */
+  acme?: { poke(): void };
 }
 
 /** True when the principal may see objects of this project. */
@@ -64,6 +69,7 @@ export async function lbJson(ctx: ApiContext, lb: Lb): Promise<Record<string, un
     instance: ctx.reconciler.instanceState(lb.id),
     frontendCount: await ctx.store.countFrontends(lb.id),
     backendCount: await ctx.store.countBackends(lb.id),
+    routeCount: await ctx.store.countRoutes(lb.id),
   });
 }
 

@@ -8,34 +8,38 @@ import { LIMITS, isPort, isUuid } from '../domain/validation.js';
 import { Problems } from '../wire/common.js';
 import { alreadyExists, notFound } from '../wire/errors.js';
 import { backendToWire } from '../wire/backends.js';
+import { certificateToWire } from '../wire/certificates.js';
 import { FrontendBody, frontendToWire } from '../wire/frontends.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
 import { ConflictError } from '../store/store.js';
 import type { Principal } from './auth.js';
+import { frontendCertificateIds } from './certificates.js';
 import { canSee, lbJson, loadFrontend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
 import { readListPage } from './routing.js';
+import { checkRulesFit } from './rules-fit.js';
 
 const LbParams = Type.Object({ zone: Type.String(), lb_id: Type.String() });
 const FrontendParams = Type.Object({ zone: Type.String(), frontend_id: Type.String() });
 type FrontendParams = typeof FrontendParams.static;
 const ListQuery = Type.Object({ ...PagingQuery, name: Type.Optional(Type.String({ maxLength: 255 })) });
 
+/** The frontend as the wire shows it, with its backend and LB embedded (ACL answers embed it too). */
+export async function frontendJson(ctx: ApiContext, f: Frontend, lb: Lb): Promise<Record<string, unknown>> {
+  const lbWire = await lbJson(ctx, lb);
+  const backend = await ctx.store.getBackend(f.backendId);
+  // `certificate` (deprecated) is the first of certificate_ids, in full.
+  const cert = f.certificateIds.length ? await ctx.store.getCertificate(f.certificateIds[0]) : null;
+  return frontendToWire(f, backend ? backendToWire(backend, lbWire) : {}, lbWire, cert && certificateToWire(cert, lbWire));
+}
+
 export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const json = async (f: Frontend, lb: Lb) => {
-    const lbWire = await lbJson(ctx, lb);
-    const backend = await ctx.store.getBackend(f.backendId);
-    return frontendToWire(f, backend ? backendToWire(backend, lbWire) : {}, lbWire);
-  };
+  const json = (f: Frontend, lb: Lb) => frontendJson(ctx, f, lb);
 
   /** Reads and checks a create/update body; `self` is the frontend being updated. */
   const parse = async (principal: Principal, lb: Lb, body: FrontendBody, self: string | null): Promise<Omit<Frontend, 'id' | 'createdAt' | 'updatedAt'>> => {
     const p = new Problems();
     if (!isPort(body.inbound_port)) p.add('inbound_port', 'constraint', 'must be a port between 1 and 65535');
     if (!isUuid(body.backend_id)) p.add('backend_id', 'format', 'must be a UUID');
-    const certificateIds = [...(body.certificate_ids ?? []), ...(body.certificate_id ? [body.certificate_id] : [])];
-    for (const arg of ['certificate_ids', 'certificate_id'] as const) {
-      if (body[arg]?.length) p.add(arg, 'constraint', 'TLS termination (certificates) is not supported by Fulcrum yet');
-    }
     if (body.enable_http3) p.add('enable_http3', 'constraint', 'HTTP/3 is not supported by this HAProxy build');
     const rate = body.connection_rate_limit ?? 0;
     p.intRange('connection_rate_limit', rate, 0, LIMITS.maxConnectionRate);
@@ -52,6 +56,7 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!self && await ctx.store.countFrontends(lb.id) >= LIMITS.frontendsPerLb) {
       p.add('lb_id', 'constraint', `a load balancer holds at most ${LIMITS.frontendsPerLb} frontends`);
     }
+    const certificateIds = await frontendCertificateIds(ctx, principal, lb, body, p);
     p.throwIfAny();
     return {
       lbId: lb.id, backendId: body.backend_id, name, inboundPort: body.inbound_port, timeoutClientMs, certificateIds,
@@ -96,6 +101,9 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const { frontend } = await loadFrontend(ctx, req.principal, req.params.zone, req.params.frontend_id);
     const lb = await loadLbForChange(ctx, req.principal, req.params.zone, frontend.lbId);
     const next: Frontend = { ...frontend, ...(await parse(req.principal, lb, req.body, frontend.id)), updatedAt: now() };
+    const p = new Problems();
+    await checkRulesFit(ctx, p, 'backend_id', next, (await ctx.store.getBackend(next.backendId))!.forwardProtocol);
+    p.throwIfAny();
     await save(next, (x) => ctx.store.updateFrontend(x));
     return json(next, lb);
   });

@@ -8,11 +8,14 @@ import { ApiError, invalidArgument, routeNotFound } from '../wire/errors.js';
 import { Keys, type Principal } from './auth.js';
 import type { ApiContext } from './context.js';
 import { errorHandler } from './errors-hook.js';
+import { aclResource } from './acls.js';
 import { backendRoutes } from './backends.js';
+import { certificateRoutes } from './certificates.js';
 import { frontendRoutes } from './frontends.js';
 import { ipRoutes } from './ips.js';
 import { lbRoutes } from './lbs.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { routeResource } from './routes.js';
 import { statsRoutes } from './stats.js';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -113,6 +116,9 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
     ipRoutes(r, ctx);
     backendRoutes(r, ctx);
     frontendRoutes(r, ctx);
+    certificateRoutes(r, ctx);
+    routeResource(r, ctx);
+    aclResource(r, ctx);
     statsRoutes(r, ctx);
   }, { prefix });
   return app;

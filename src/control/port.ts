@@ -15,4 +15,9 @@ export interface DataPlanePort {
   /** Registers a callback for an instance that died on its own. */
   onInstanceDown(listener: (lbId: string, reason: string) => void): void;
   close(): Promise<void>;
+  /**
+   * Serves (or, with null, stops serving) the HTTP-01 answer for an ACME token on the LB's port 80. Absent when the
+   * data plane carries no traffic.
+   */
+  setChallenge?(lbId: string, token: string, keyAuthorization: string | null): Promise<void>;
 }

@@ -92,6 +92,10 @@ export class HaproxyDataPlane implements DataPlanePort {
     return result;
   }
 
+  setChallenge(lbId: string, token: string, keyAuthorization: string | null): Promise<void> {
+    return this.instance(lbId).challenge(token, keyAuthorization);
+  }
+
   /** Stops the LB's HAProxy and deletes its files. */
   async remove(lbId: string): Promise<void> {
     await this.instance(lbId).stop({ removeFiles: true });

@@ -7,6 +7,10 @@ import { fdLimitProblem } from './fd-limit.js';
 import { HaproxyProcess, lbPaths, writeAtomic, type HaproxyOptions } from './haproxy.js';
 import { applyPoolChanges, diffPools, withPoolsOf, type PoolChangeOptions } from './pool-changes.js';
 import { renderConfig, type RenderOptions } from './render.js';
+import type { TlsPaths } from './render-tls.js';
+import { pruneCrtLists, renewedCertificates, setChallenge, swapCertificates, writeTlsFiles } from './tls-runtime.js';
+import { ruleLists, rulesDir } from './render-rules.js';
+import { pruneRuleLists, pushRuleLists, writeRuleLists } from './rule-lists.js';
 import { assignServerIds, type ServerIds } from './server-ids.js';
 import { parseServersState, type ServerStats } from './stats.js';
 import { readPins, writePins } from './stick-tables.js';
@@ -16,6 +20,10 @@ export interface InstanceOptions extends HaproxyOptions {
   drainTimeoutMs?: number;
   /** Global maxconn of each HAProxy (render.ts DEFAULT_MAXCONN when unset). */
   maxconn?: number;
+  /** Directory of the certificates' PEM files; without it, frontends with certificates are refused. */
+  certDir?: string;
+  /** Addresses that ACLs with ips_edge_services match (the operator's list; none by default). */
+  edgeServicesIps?: string[];
 }
 
 interface Applied {
@@ -87,6 +95,17 @@ export class LbInstance {
     });
   }
 
+  /** Sets (or, with null, removes) the HTTP-01 answer for an ACME token; live at once when HAProxy runs. */
+  challenge(token: string, keyAuthorization: string | null): Promise<void> {
+    return this.serial(async () => {
+      await setChallenge(this.proc.isAlive() ? this.proc.paths.adminSock : null, this.proc.paths.dir, token, keyAuthorization);
+    });
+  }
+
+  private get tls(): TlsPaths | null {
+    return this.opts.certDir ? { certDir: this.opts.certDir, runDir: this.proc.paths.dir } : null;
+  }
+
   async stats(): Promise<ServerStats[]> {
     return parseServersState(await this.proc.cli.worker('show servers state'));
   }
@@ -113,16 +132,19 @@ export class LbInstance {
   private async save(applied: Applied | null): Promise<void> {
     this.state.applied = applied;
     await writeAtomic(this.proc.paths.appliedFile, JSON.stringify(this.state));
+    if (applied && this.tls) await pruneCrtLists([applied.snapshot], this.tls);
   }
 
   private async applyNow(next: LbSnapshot): Promise<ApplyResult> {
     if (next.lb.id !== this.lbId) return { ok: false, reason: `snapshot of ${next.lb.id} sent to ${this.lbId}` };
     const alive = await this.load();
     const serverIds = assignServerIds(this.state.serverIds, next);
-    const opts: RenderOptions = { runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn };
+    const opts: RenderOptions = { runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, certDir: this.opts.certDir };
     let config: string;
+    let lists: Map<string, string>;
     try {
       config = renderConfig(next, opts);
+      lists = ruleLists(next, this.proc.paths.dir, this.opts.edgeServicesIps);
     } catch (e) {
       return { ok: false, reason: `cannot render the configuration: ${message(e)}` };
     }
@@ -131,9 +153,19 @@ export class LbInstance {
     if (tooMany) return { ok: false, reason: tooMany };
     this.state.serverIds = serverIds;
     const prev = this.state.applied;
+    const tls = this.tls;
+    if (tls) await writeTlsFiles(next, tls);
+    // Renewed certificates and changed ACL subnet lists go to the running worker through the runtime API (a reload would
+    // also load them); the list files are on disk before HAProxy reads the config.
+    const renewed = alive && prev && tls ? renewedCertificates(prev.snapshot, next, tls) : [];
+    const changedLists = await writeRuleLists(lists);
+    const runtime = () => pushRuleLists(this.proc.paths.adminSock, changedLists)
+      .then(() => swapCertificates(this.proc.paths.adminSock, renewed)).then(() => true, () => false);
     if (alive && prev?.config === config) {
-      // Nothing HAProxy sees changed (names, tags...): no check, no reload.
+      // Nothing else HAProxy sees changed (names, tags, subnet lists, renewed certificates): no check, no reload.
+      if (!(await runtime())) return this.reloadOnto(next, config, null, lists);
       await this.save({ snapshot: next, config });
+      await pruneRuleLists(this.rulesDir, lists);
       return { ok: true };
     }
     // A change of pools and max_connections only (the config rendered from the old snapshot with the new pools is the
@@ -141,16 +173,17 @@ export class LbInstance {
     // `haproxy -c` (60–130 ms of CPU); the file is validated and written after, so it still reproduces the runtime state.
     if (alive && prev && this.poolsOnly(prev, next, opts, config)) {
       const done = await applyPoolChanges(this.proc.cli, diffPools(prev.snapshot, next), serverIds, this.poolOptions)
-        .then(() => true, () => false);
+        .then(runtime, () => false);
       const refused = await this.proc.validate(config);
       if (refused) return this.restore(prev, `HAProxy refused the configuration: ${refused}`);
       if (done) {
         await this.proc.writeConfig(config);
         await this.save({ snapshot: next, config });
+        await pruneRuleLists(this.rulesDir, lists);
         return { ok: true };
       }
       // Partly applied: the reload below makes the worker match the (validated) file again.
-      return this.reloadOnto(next, config, null);
+      return this.reloadOnto(next, config, null, lists);
     }
     if (!alive) {
       // No `haproxy -c` first: starting parses the config the same way and fails with the same alerts, at half the
@@ -159,12 +192,13 @@ export class LbInstance {
       await this.proc.start(config);
       this.shouldRun = true;
       await this.save({ snapshot: next, config });
+      await pruneRuleLists(this.rulesDir, lists);
       return { ok: true };
     }
     const refused = await this.proc.validate(config);
     if (refused) return { ok: false, reason: `HAProxy refused the configuration: ${refused}` };
-    // Pool changes go through the runtime API even when a reload follows: servers added that way are held DOWN until
-    // they pass a check, and the state file carries that over the reload (new static servers would start UP).
+    // Pool changes go through the runtime API even when a reload follows: the running worker drains removed servers and
+    // holds added ones DOWN until they pass a check, and the state file carries that over the reload.
     let running: Applied | null = prev;
     if (prev) {
       try {
@@ -175,7 +209,11 @@ export class LbInstance {
         running = null; // partly applied: the reload below makes the worker match the file again
       }
     }
-    return this.reloadOnto(next, config, running);
+    return this.reloadOnto(next, config, running, lists);
+  }
+
+  private get rulesDir(): string {
+    return rulesDir(this.proc.paths.dir);
   }
 
   private get poolOptions(): PoolChangeOptions {
@@ -210,7 +248,7 @@ export class LbInstance {
    * Seamless reload onto `config`; on failure the old worker keeps serving what `running` describes. The stick-table
    * pins of the backends that keep table stickiness are carried into the new worker (stick-tables.ts).
    */
-  private async reloadOnto(next: LbSnapshot, config: string, running: Applied | null): Promise<ApplyResult> {
+  private async reloadOnto(next: LbSnapshot, config: string, running: Applied | null, lists: Map<string, string>): Promise<ApplyResult> {
     const pins = await readPins(this.proc.cli, next, this.state.serverIds);
     try {
       await this.proc.reload(config);
@@ -222,6 +260,7 @@ export class LbInstance {
     }
     const lost = pins.size ? await writePins(this.proc.cli, pins).then(() => null, message) : null;
     await this.save({ snapshot: next, config });
+    await pruneRuleLists(this.rulesDir, lists);
     return lost ? { ok: false, reason: `applied, but the sticky-session table was not carried over: ${lost}` } : { ok: true };
   }
 }

@@ -7,6 +7,8 @@ import type { LbSnapshot } from '../domain/snapshot.js';
 import {
   RESOLVERS_SECTION, backendName, dynamicCookieKey, failoverBackendName, frontendName, serverName,
 } from './names.js';
+import { acmeListener, frontendTls, type FrontendTls, type TlsPaths } from './render-tls.js';
+import { frontendRules, hasFailover } from './render-rules.js';
 import { uniquePool, type ServerIds } from './server-ids.js';
 import { hostPort, ms, parseHostPort, safeCount, safeIp, safePort, safeToken } from './tokens.js';
 
@@ -17,6 +19,8 @@ export interface RenderOptions {
   serverIds: ServerIds;
   /** Global connection limit. HAProxy needs about 2×maxconn file descriptors (pitfall 20). */
   maxconn?: number;
+  /** Directory of the certificates' PEM files; required when a frontend terminates TLS (render-tls.ts). */
+  certDir?: string;
 }
 
 export const DEFAULT_MAXCONN = 4096;
@@ -186,14 +190,11 @@ function failoverSection(b: Backend): string[] {
     `  http-request set-header Host ${raw}`, `  ${server}`];
 }
 
-const hasFailover = (b: Backend): boolean => b.forwardProtocol === 'http' && !!b.failoverHost;
-
-function frontendSection(f: Frontend, b: Backend, addresses: string[]): string[] {
-  const be = backendName(b.id);
+function frontendSection(f: Frontend, b: Backend, addresses: string[], tls: FrontendTls, rules: string[]): string[] {
   const port = safePort('inbound_port', f.inboundPort);
   const http = b.forwardProtocol === 'http';
   // The frontend takes its backend's mode: an http frontend in front of a tcp backend is fatal (pitfall 14).
-  const L = [`mode ${b.forwardProtocol}`, ...addresses.map((a) => `bind ${hostPort(a, port)}`),
+  const L = [`mode ${b.forwardProtocol}`, ...addresses.map((a) => `bind ${hostPort(a, port)}${tls.bind}`),
     `timeout client ${ms('timeout_client', orDefault(f.timeoutClientMs, DEFAULT_TIMEOUT_CLIENT_MS))}`];
   // Without it, idle keep-alive clients get read errors at every reload (pitfall 11); it warns in tcp mode.
   if (http) L.push('option idle-close-on-response');
@@ -201,8 +202,7 @@ function frontendSection(f: Frontend, b: Backend, addresses: string[]): string[]
     L.push(`rate-limit sessions ${safeCount('connection_rate_limit', f.connectionRateLimit, 1)}`);
   }
   L.push(f.enableAccessLogs ? (http ? 'option httplog' : 'option tcplog') : 'no log');
-  if (hasFailover(b)) L.push(`use_backend ${failoverBackendName(b.id)} if { nbsrv(${be}) lt 1 }`);
-  L.push(`default_backend ${be}`);
+  L.push(...rules); // ACME, ACLs, routes, default backend: render-rules.ts
   return [`frontend ${frontendName(f.id)}`, ...L.map((l) => `  ${l}`)];
 }
 
@@ -229,6 +229,8 @@ function globalSection(s: LbSnapshot, o: RenderOptions): string[] {
   return out;
 }
 
+const tlsPaths = (o: RenderOptions): TlsPaths | null => (o.certDir ? { certDir: o.certDir, runDir: o.runDir } : null);
+
 const byId = <T extends { id: string }>(xs: T[]): T[] => [...xs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
 export function renderConfig(snapshot: LbSnapshot, opts: RenderOptions): string {
@@ -242,8 +244,10 @@ export function renderConfig(snapshot: LbSnapshot, opts: RenderOptions): string 
     // HAProxy binds with SO_REUSEPORT: two frontends on one port would both start and split the traffic.
     if (bound.has(f.inboundPort)) throw new Error(`two frontends bind port ${f.inboundPort}`);
     bound.add(f.inboundPort);
-    out.push(...frontendSection(f, b, addresses), '');
+    const tls = frontendTls(f, b, snapshot, tlsPaths(opts));
+    out.push(...frontendSection(f, b, addresses, tls, frontendRules(f, b, snapshot, backends, opts.runDir, tls.firstRules)), '');
   }
+  out.push(...acmeListener(snapshot, addresses, tlsPaths(opts)));
   for (const b of byId(snapshot.backends)) {
     out.push(...backendSection(b, opts.serverIds[b.id] ?? {}), '');
     if (hasFailover(b)) out.push(...failoverSection(b), '');

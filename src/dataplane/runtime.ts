@@ -22,14 +22,30 @@ export class CliError extends Error {
 export function cli(socketPath: string, commands: string | string[], timeoutMs = DEFAULT_CLI_TIMEOUT_MS): Promise<string> {
   const line = Array.isArray(commands) ? commands.join('; ') : commands;
   if (/[\r\n]/.test(line)) return Promise.reject(new CliError('a CLI command cannot contain a line break'));
+  return exchange(socketPath, `${line}\n`, line, timeoutMs);
+}
+
+/**
+ * One command with a payload (`add map … <<`): the payload's lines follow the command and an empty line ends it, so
+ * the payload holds no empty line. Command and payload together must fit HAProxy's buffer (tune.bufsize).
+ */
+export function cliWithPayload(socketPath: string, command: string, payload: string, timeoutMs = DEFAULT_CLI_TIMEOUT_MS): Promise<string> {
+  const lines = payload.split('\n').filter((l, i, all) => i < all.length - 1 || l !== '');
+  if (/[\r\n]/.test(command) || lines.some((l) => l === '' || l.includes('\r'))) {
+    return Promise.reject(new CliError('a CLI command cannot contain a line break, nor its payload an empty line'));
+  }
+  return exchange(socketPath, `${command} <<\n${lines.join('\n')}\n\n`, command, timeoutMs);
+}
+
+function exchange(socketPath: string, text: string, label: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const sock = createConnection(socketPath);
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new CliError(`no answer from ${socketPath} within ${timeoutMs} ms to: ${line}`, 'ETIMEDOUT'));
+      reject(new CliError(`no answer from ${socketPath} within ${timeoutMs} ms to: ${label}`, 'ETIMEDOUT'));
     }, timeoutMs);
-    sock.on('connect', () => sock.end(`${line}\n`));
+    sock.on('connect', () => sock.end(text));
     sock.on('data', (d: Buffer) => chunks.push(d));
     sock.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);

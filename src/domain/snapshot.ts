@@ -1,7 +1,10 @@
 // What the data plane needs to run one load balancer: the LB, its addresses and its children, read in one transaction.
+import type { Acl } from './acls.js';
 import type { Backend } from './backends.js';
+import type { Certificate } from './certificates.js';
 import type { Frontend } from './frontends.js';
 import type { Lb } from './lbs.js';
+import type { Route } from './routes.js';
 
 export interface LbSnapshot {
   lb: Lb;
@@ -9,4 +12,9 @@ export interface LbSnapshot {
   addresses: string[];
   frontends: Frontend[];
   backends: Backend[];
+  /** The LB's certificates (absent: none). */
+  certificates?: Certificate[];
+  /** Absent in snapshots saved before routes and ACLs existed: read as none. */
+  routes?: Route[];
+  acls?: Acl[];
 }

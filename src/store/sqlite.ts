@@ -1,15 +1,19 @@
 // The embedded store: SQLite through better-sqlite3, WAL journal, synchronous=FULL so that an acknowledged write
 // survives a crash of the process or the machine.
 import Database from 'better-sqlite3';
+import type { Acl } from '../domain/acls.js';
 import type { Backend } from '../domain/backends.js';
+import type { Certificate } from '../domain/certificates.js';
 import type { Frontend } from '../domain/frontends.js';
 import type { Ip } from '../domain/ips.js';
 import type { ApiKey } from '../domain/keys.js';
 import { isBeingDeleted, type Lb, type LbStatus } from '../domain/lbs.js';
+import type { Route } from '../domain/routes.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
 import { MIGRATIONS } from './migrations.js';
 import {
-  ConflictError, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type Store,
+  ConflictError, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
+  type Store,
 } from './store.js';
 
 type Row = { doc: string };
@@ -182,6 +186,7 @@ export class SqliteStore implements Store {
   async deleteLb(id: string, releaseIps: boolean): Promise<void> {
     this.write(() => [id], () => {
       this.stmt('DELETE FROM frontends WHERE lb_id = ?').run(id);
+      this.stmt('DELETE FROM certificates WHERE lb_id = ?').run(id);
       this.stmt('DELETE FROM backends WHERE lb_id = ?').run(id);
       if (releaseIps) this.stmt('DELETE FROM ips WHERE lb_id = ?').run(id);
       else {
@@ -199,7 +204,10 @@ export class SqliteStore implements Store {
         { address: string }[]).map((r) => r.address);
       const backends = this.docs<Backend>(`SELECT doc FROM backends WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
       const frontends = this.docs<Frontend>(`SELECT doc FROM frontends WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
-      return { lb, addresses, backends, frontends };
+      const certificates = this.docs<Certificate>(`SELECT doc FROM certificates WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
+      const routes = this.docs<Route>(`SELECT doc FROM routes WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
+      const acls = this.docs<Acl>(`SELECT doc FROM acls WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
+      return { lb, addresses, backends, frontends, certificates, routes, acls };
     })();
   }
 
@@ -336,6 +344,150 @@ export class SqliteStore implements Store {
 
   async countFrontends(lbId: string): Promise<number> {
     return (this.stmt('SELECT COUNT(*) AS n FROM frontends WHERE lb_id = ?').get(lbId) as { n: number }).n;
+  }
+
+  // ---- certificates
+
+  async createCertificate(c: Certificate): Promise<void> {
+    this.write(() => [], () => this.stmt('INSERT INTO certificates (id, lb_id, name, created_at, doc) VALUES (?,?,?,?,?)')
+      .run(c.id, c.lbId, c.name, c.createdAt, JSON.stringify(c)));
+  }
+
+  async getCertificate(id: string): Promise<Certificate | null> {
+    return this.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', id);
+  }
+
+  async listCertificates(f: ChildFilter, page: Page): Promise<Paged<Certificate>> {
+    const w = new Where().add('lb_id = ?', f.lbId);
+    if (f.name) w.add('instr(name, ?) > 0', f.name);
+    return this.paged<Certificate>('certificates', w, page);
+  }
+
+  async allCertificates(): Promise<Certificate[]> {
+    return this.docs<Certificate>(`SELECT doc FROM certificates ORDER BY ${CREATION_ORDER}`);
+  }
+
+  async updateCertificate(c: Certificate): Promise<void> {
+    this.write((bumped) => (bumped ? [c.lbId] : []), () => {
+      const current = this.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', c.id);
+      if (!current) return false;
+      this.stmt('UPDATE certificates SET name = ?, doc = ? WHERE id = ?').run(c.name, JSON.stringify(c), c.id);
+      // What HAProxy sees: the PEM, and the HTTP-01 listener while an order runs.
+      const bump = current.pemSha256 !== c.pemSha256 || current.orderActive !== c.orderActive;
+      if (bump) this.bumpVersion(c.lbId);
+      return bump;
+    });
+  }
+
+  async deleteCertificate(id: string): Promise<void> {
+    this.write(() => [], () => this.stmt('DELETE FROM certificates WHERE id = ?').run(id));
+  }
+
+  async frontendsOfCertificate(certificateId: string): Promise<Frontend[]> {
+    return this.docs<Frontend>(`SELECT doc FROM frontends WHERE EXISTS (SELECT 1 FROM json_each(json_extract(doc, '$.certificateIds'))
+      WHERE value = ?) ORDER BY ${CREATION_ORDER}`, certificateId);
+  }
+
+  // ---- routes and ACLs (deleted with their frontend by ON DELETE CASCADE)
+
+  private putRoute(r: Route, insert: boolean): void {
+    if (insert) {
+      this.stmt(`INSERT INTO routes (id, lb_id, zone, project_id, frontend_id, backend_id, created_at, doc)
+        SELECT ?, id, zone, project_id, ?, ?, ?, ? FROM lbs WHERE id = ?`)
+        .run(r.id, r.frontendId, r.backendId, r.createdAt, JSON.stringify(r), r.lbId);
+    } else {
+      this.stmt('UPDATE routes SET backend_id = ?, doc = ? WHERE id = ?').run(r.backendId, JSON.stringify(r), r.id);
+    }
+    this.bumpVersion(r.lbId);
+  }
+
+  async createRoute(r: Route): Promise<void> {
+    this.write(() => [r.lbId], () => this.putRoute(r, true));
+  }
+
+  async getRoute(id: string): Promise<Route | null> {
+    return this.doc<Route>('SELECT doc FROM routes WHERE id = ?', id);
+  }
+
+  async listRoutes(f: RouteFilter, page: Page): Promise<Paged<Route>> {
+    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds);
+    if (f.frontendId) w.add('frontend_id = ?', f.frontendId);
+    return this.paged<Route>('routes', w, page);
+  }
+
+  async routesOfFrontend(frontendId: string): Promise<Route[]> {
+    return this.docs<Route>(`SELECT doc FROM routes WHERE frontend_id = ? ORDER BY ${CREATION_ORDER}`, frontendId);
+  }
+
+  async routesOfBackend(backendId: string): Promise<Route[]> {
+    return this.docs<Route>(`SELECT doc FROM routes WHERE backend_id = ? ORDER BY ${CREATION_ORDER}`, backendId);
+  }
+
+  async updateRoute(r: Route): Promise<void> {
+    this.write(() => [r.lbId], () => this.putRoute(r, false));
+  }
+
+  async deleteRoute(id: string): Promise<void> {
+    const r = await this.getRoute(id);
+    if (!r) return;
+    this.write(() => [r.lbId], () => {
+      this.stmt('DELETE FROM routes WHERE id = ?').run(id);
+      this.bumpVersion(r.lbId);
+    });
+  }
+
+  async countRoutes(lbId: string): Promise<number> {
+    return (this.stmt('SELECT COUNT(*) AS n FROM routes WHERE lb_id = ?').get(lbId) as { n: number }).n;
+  }
+
+  private insertAcl(a: Acl): void {
+    this.stmt('INSERT INTO acls (id, lb_id, frontend_id, name, created_at, doc) VALUES (?,?,?,?,?,?)')
+      .run(a.id, a.lbId, a.frontendId, a.name, a.createdAt, JSON.stringify(a));
+  }
+
+  async createAcl(a: Acl): Promise<void> {
+    this.write(() => [a.lbId], () => {
+      this.insertAcl(a);
+      this.bumpVersion(a.lbId);
+    });
+  }
+
+  async getAcl(id: string): Promise<Acl | null> {
+    return this.doc<Acl>('SELECT doc FROM acls WHERE id = ?', id);
+  }
+
+  async listAcls(f: { frontendId: string; name?: string }, page: Page): Promise<Paged<Acl>> {
+    const w = new Where().add('frontend_id = ?', f.frontendId);
+    if (f.name) w.add('instr(name, ?) > 0', f.name);
+    return this.paged<Acl>('acls', w, page);
+  }
+
+  async aclsOfFrontend(frontendId: string): Promise<Acl[]> {
+    return this.docs<Acl>(`SELECT doc FROM acls WHERE frontend_id = ? ORDER BY ${CREATION_ORDER}`, frontendId);
+  }
+
+  async updateAcl(a: Acl): Promise<void> {
+    this.write(() => [a.lbId], () => {
+      this.stmt('UPDATE acls SET name = ?, doc = ? WHERE id = ?').run(a.name, JSON.stringify(a), a.id);
+      this.bumpVersion(a.lbId);
+    });
+  }
+
+  async deleteAcl(id: string): Promise<void> {
+    const a = await this.getAcl(id);
+    if (!a) return;
+    this.write(() => [a.lbId], () => {
+      this.stmt('DELETE FROM acls WHERE id = ?').run(id);
+      this.bumpVersion(a.lbId);
+    });
+  }
+
+  async setAcls(frontendId: string, lbId: string, acls: Acl[]): Promise<void> {
+    this.write(() => [lbId], () => {
+      this.stmt('DELETE FROM acls WHERE frontend_id = ?').run(frontendId);
+      for (const a of acls) this.insertAcl(a);
+      this.bumpVersion(lbId);
+    });
   }
 
   // ---- settings

@@ -1,11 +1,14 @@
 // The Store interface: every method is one transaction, resolved only after it is committed.
 // Writes to an LB or any of its children bump the LB's configVersion and notify change listeners after commit,
 // which is how the data plane learns what to apply.
+import type { Acl } from '../domain/acls.js';
 import type { Backend } from '../domain/backends.js';
+import type { Certificate } from '../domain/certificates.js';
 import type { Frontend } from '../domain/frontends.js';
 import type { Ip } from '../domain/ips.js';
 import type { ApiKey } from '../domain/keys.js';
 import type { Lb, LbStatus } from '../domain/lbs.js';
+import type { Route } from '../domain/routes.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
 
 export type OrderBy = 'created_at_asc' | 'created_at_desc' | 'name_asc' | 'name_desc';
@@ -46,6 +49,13 @@ export interface IpFilter {
 export interface ChildFilter {
   lbId: string;
   name?: string;
+}
+
+/** GET /routes is zone-wide: the zone, the projects the caller may see, and an optional frontend. */
+export interface RouteFilter {
+  zone: string;
+  projectIds?: string[];
+  frontendId?: string;
 }
 
 export type ChangeListener = (lbId: string) => void;
@@ -97,6 +107,35 @@ export interface Store {
   updateFrontend(f: Frontend): Promise<void>;
   deleteFrontend(id: string): Promise<void>;
   countFrontends(lbId: string): Promise<number>;
+
+  // Certificates (their PEM files live beside, see certificate-files.ts). Creating or deleting one changes no running
+  // config (a frontend must name it first, and one in use is not deleted); an update bumps the LB only when its PEM or
+  // its ACME order changed.
+  createCertificate(c: Certificate): Promise<void>;
+  getCertificate(id: string): Promise<Certificate | null>;
+  listCertificates(filter: ChildFilter, page: Page): Promise<Paged<Certificate>>;
+  /** Every certificate of every LB (the ACME job's work list). */
+  allCertificates(): Promise<Certificate[]>;
+  updateCertificate(c: Certificate): Promise<void>;
+  deleteCertificate(id: string): Promise<void>;
+  frontendsOfCertificate(certificateId: string): Promise<Frontend[]>;
+  // Routes and ACLs belong to a frontend: deleting the frontend deletes them.
+  createRoute(r: Route): Promise<void>;
+  getRoute(id: string): Promise<Route | null>;
+  listRoutes(filter: RouteFilter, page: Page): Promise<Paged<Route>>;
+  routesOfFrontend(frontendId: string): Promise<Route[]>;
+  routesOfBackend(backendId: string): Promise<Route[]>;
+  updateRoute(r: Route): Promise<void>;
+  deleteRoute(id: string): Promise<void>;
+  countRoutes(lbId: string): Promise<number>;
+  createAcl(a: Acl): Promise<void>;
+  getAcl(id: string): Promise<Acl | null>;
+  listAcls(filter: { frontendId: string; name?: string }, page: Page): Promise<Paged<Acl>>;
+  aclsOfFrontend(frontendId: string): Promise<Acl[]>;
+  updateAcl(a: Acl): Promise<void>;
+  deleteAcl(id: string): Promise<void>;
+  /** Replaces all ACLs of the frontend with `acls` in one transaction. */
+  setAcls(frontendId: string, lbId: string, acls: Acl[]): Promise<void>;
 
   // Settings that must survive restarts (generated admin key, default project…).
   getSetting(key: string): Promise<string | null>;

@@ -33,6 +33,7 @@ const NOT_FOUND_MESSAGES: Record<string, string> = {
   backend: 'backend not Found',
   frontend: 'frontend not Found',
   ip: 'ips not Found',
+  certificate: 'certificate not Found',
 };
 
 export function notFound(resource: keyof typeof NOT_FOUND_MESSAGES, resourceId: string): ApiError {

@@ -16,7 +16,8 @@ export const FrontendBody = Type.Object({
 });
 export type FrontendBody = Static<typeof FrontendBody>;
 
-export function frontendToWire(f: Frontend, backend: Record<string, unknown>, lb: Record<string, unknown>): Record<string, unknown> {
+export function frontendToWire(f: Frontend, backend: Record<string, unknown>, lb: Record<string, unknown>,
+  certificate: Record<string, unknown> | null = null): Record<string, unknown> {
   return {
     id: f.id,
     name: f.name,
@@ -24,7 +25,7 @@ export function frontendToWire(f: Frontend, backend: Record<string, unknown>, lb
     backend,
     lb,
     timeout_client: f.timeoutClientMs,
-    certificate: null,
+    certificate,
     certificate_ids: f.certificateIds,
     created_at: f.createdAt,
     updated_at: f.updatedAt,

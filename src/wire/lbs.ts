@@ -42,6 +42,7 @@ export interface LbView {
   instance: InstanceState;
   frontendCount: number;
   backendCount: number;
+  routeCount: number;
 }
 
 export function lbToWire(v: LbView): Record<string, unknown> {
@@ -76,7 +77,7 @@ export function lbToWire(v: LbView): Record<string, unknown> {
     created_at: lb.createdAt,
     updated_at: lb.updatedAt,
     private_network_count: 0,
-    route_count: 0,
+    route_count: v.routeCount,
     region,
     zone: lb.zone,
   };

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { waitFor } from '../fixtures/servers.js';
+import { Pki } from '../fixtures/pki.js';
 import { E2e, fastCheck, measure, type Service } from './support/lb.js';
 import { exchange, startRecorder, type Recorder } from './support/servers.js';
 
@@ -80,7 +82,7 @@ for (const [version, tlv] of [['proxy_protocol_v2', false], ['proxy_protocol_v2_
     assert.equal(h.rest.toString('latin1'), payload, 'then the client bytes, untouched');
     const ssl = h.tlvs.find((t) => t.type === PP2_TYPE_SSL);
     if (tlv) {
-      // The SSL TLV describes the client's TLS session with the LB. Fulcrum frontends do not terminate TLS yet, so it
+      // The SSL TLV describes the client's TLS session with the LB. This frontend has no certificate (plain TCP), so it
       // says "no TLS" (client flags 0), and the _cn variant has no certificate name to add: both look alike.
       assert.ok(ssl, `SSL TLV: ${JSON.stringify(h.tlvs)}`);
       assert.equal(ssl.value[0], 0, 'client flags: not TLS');
@@ -119,3 +121,46 @@ test('forward_protocol tcp passes the bytes untouched; http rewrites the request
   assert.notEqual(text, http.payload, 'http: the request is parsed and written again');
   assert.match(text, new RegExp(`\r\nx-forwarded-for: ${http.client.replaceAll('.', '\\.')}\r\n`, 'i'));
 });
+
+/** Sends `payload` over TLS (SNI `servername`) from `localAddress` and resolves once the server closes. */
+function tlsSend(host: string, port: number, localAddress: string, servername: string, ca: string, payload: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    // localAddress reaches the TCP connect (not in the TLS option types).
+    const opts = { host, port, localAddress, servername, ca, timeout: 5000 };
+    const s = tlsConnect(opts, () => s.write(payload));
+    s.on('data', (d: Buffer) => chunks.push(d));
+    s.on('timeout', () => s.destroy(new Error('TLS exchange timed out')));
+    s.on('error', reject);
+    s.on('end', () => s.end());
+    s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+  });
+}
+
+for (const version of ['proxy_protocol_v2_ssl', 'proxy_protocol_v2_ssl_cn'] as const) {
+  test(`${version} behind a TLS frontend: the SSL TLV carries the client's real TLS session, byte for byte`, async () => {
+    const pki = await Pki.create();
+    try {
+      const leaf = await pki.leaf(['pp.example.com']);
+      const cert = await e.api.createCertificate({ lbId: e.lb.id, name: 'pp', customCertificate: { certificateChain: leaf.chain } });
+      const [rec] = e.serve(await startRecorder(e.host()));
+      const svc = await e.lb.service({ forwardProtocol: 'tcp', forwardPort: rec.port, serverIp: [rec.host], proxyProtocol: version },
+        { certificateIds: [cert.id] });
+      const client = e.host();
+      const payload = `GET /${randomBytes(6).toString('hex')} HTTP/1.0\r\n\r\n`;
+      const answer = await tlsSend(e.lb.ip, svc.port, client, 'pp.example.com', pki.rootCert, payload);
+      assert.match(answer, /^HTTP\/1\.[01] 200/, 'the answer came back through TLS');
+      const got = await waitFor('the request at the server', () => rec.find(payload.split('\r\n')[0]), 2000, 5);
+      const h = parseV2(got);
+      assert.deepEqual([h.verCmd, h.family, h.src, h.dst, h.dstPort], [0x21, 0x11, client, e.lb.ip, svc.port]);
+      assert.equal(h.rest.toString('latin1'), payload, 'then the client bytes, decrypted and untouched');
+      const ssl = h.tlvs.find((t) => t.type === PP2_TYPE_SSL);
+      // client flags 0x01 (PP2_CLIENT_SSL: the connection was TLS; no client certificate, so no _cn name), verify 0,
+      // then sub-TLV 0x21 (PP2_SUBTYPE_SSL_VERSION) "TLSv1.3".
+      const expected = Buffer.concat([Buffer.from([0x01, 0, 0, 0, 0, 0x21, 0x00, 0x07]), Buffer.from('TLSv1.3', 'latin1')]);
+      assert.equal(ssl?.value.toString('hex'), expected.toString('hex'), JSON.stringify(h.tlvs.map((t) => [t.type, t.value.toString('hex')])));
+    } finally {
+      pki.close();
+    }
+  });
+}

@@ -1,5 +1,6 @@
 // A continuous, bounded request loop against a load balancer: a few keep-alive clients that count every failure.
 import { Agent, request } from 'node:http';
+import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
 
 export interface LoadResult {
   ok: number;
@@ -21,8 +22,12 @@ export interface LoadLoop {
  * Starts `concurrency` clients sending GETs to host:port until stopped, or until `maxMs` or `maxRequests` is reached.
  * Every answer that is not a 200 and every transport error counts as failed.
  */
-export function startLoad(host: string, port: number, opts: { concurrency?: number; maxMs?: number; maxRequests?: number; path?: string } = {}): LoadLoop {
-  const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency ?? 4 });
+export function startLoad(host: string, port: number, opts: { concurrency?: number; maxMs?: number; maxRequests?: number; path?: string;
+  /** HTTPS with this SNI name and CA; `newConnections` opens a TLS connection (a handshake) per request. */
+  tls?: { servername: string; ca: string; newConnections?: boolean } } = {}): LoadLoop {
+  const agentOpts = { keepAlive: !opts.tls?.newConnections, maxSockets: opts.concurrency ?? 4 };
+  const agent = opts.tls ? new TlsAgent({ ...agentOpts, servername: opts.tls.servername, ca: opts.tls.ca }) : new Agent(agentOpts);
+  const send = opts.tls ? tlsRequest : request;
   const result: LoadResult = { ok: 0, failed: 0, errors: [], byServer: new Map() };
   const deadline = Date.now() + (opts.maxMs ?? 120_000);
   const max = opts.maxRequests ?? 500_000;
@@ -32,7 +37,7 @@ export function startLoad(host: string, port: number, opts: { concurrency?: numb
     if (result.errors.length < 10) result.errors.push(why);
   };
   const one = () => new Promise<void>((resolve) => {
-    const req = request({ host, port, path: opts.path ?? '/', agent, timeout: 5000 }, (res) => {
+    const req = send({ host, port, path: opts.path ?? '/', agent, timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { body += d; });

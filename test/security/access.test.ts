@@ -11,7 +11,7 @@ import { Errors, createClient } from '@scaleway/sdk-client';
 import { Lbv1 } from '@scaleway/sdk-lb';
 import { sdkError } from '../helpers/api.js';
 import type { Fulcrum } from '../helpers/fulcrum.js';
-import { ROUTES, fillPath, paramsOf, routeKeys, withQuery, type Fixture, type IdKind } from './routes.js';
+import { ID_KINDS, ROUTES, fillPath, paramsOf, routeKeys, withQuery, type Fixture } from './routes.js';
 import {
   StoreDump, apiRoutes, assertScalewayError, createFixture, createProjectKey, keysCli, ok, raw, startFulcrum, type CreatedKey,
 } from './support.js';
@@ -112,7 +112,9 @@ describe('project keys', () => {
   });
 
   test('every route on another project\'s objects answers 404 exactly like a missing object, and changes nothing', async () => {
-    const missing: Fixture = { ...fxB, lbId: randomUUID(), backendId: randomUUID(), frontendId: randomUUID(), ipId: randomUUID() };
+    const missing: Fixture = {
+      ...fxB, lbId: randomUUID(), backendId: randomUUID(), frontendId: randomUUID(), ipId: randomUUID(), routeId: randomUUID(), aclId: randomUUID(),
+    };
     let checked = 0;
     for (const route of ROUTES.filter((r) => paramsOf(r.path).length > 0)) {
       for (const [name, fx] of [['other project', fxB], ['missing', missing]] as const) {
@@ -233,8 +235,9 @@ describe('project keys', () => {
 
   test('the admin key reaches every project\'s objects', async () => {
     for (const fx of [fxA, fxB]) {
-      for (const kind of ['lb_id', 'backend_id', 'frontend_id', 'ip_id'] as IdKind[]) {
-        const route = { lb_id: '/lbs/:lb_id', backend_id: '/backends/:backend_id', frontend_id: '/frontends/:frontend_id', ip_id: '/ips/:ip_id' }[kind];
+      for (const kind of ID_KINDS) {
+        const route = { lb_id: '/lbs/:lb_id', backend_id: '/backends/:backend_id', frontend_id: '/frontends/:frontend_id', ip_id: '/ips/:ip_id',
+          route_id: '/routes/:route_id', acl_id: '/acls/:acl_id' }[kind];
         const r = await raw(f.url, 'GET', fillPath(route, fx), { headers: { 'x-auth-token': f.key } });
         assert.equal(r.status, 200, `${route}: ${r.text}`);
       }

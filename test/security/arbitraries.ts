@@ -152,5 +152,35 @@ export function requestArbitraries(o: ArbitraryOptions) {
     enable_access_logs: opt(fc.boolean()),
   }, { requiredKeys: ['name', 'inbound_port'] });
 
-  return { INJECT, backendRequest, frontendRequest, validBackend, validHealthCheck, text, hostPort, cookieName, uri, method, dbUser, serverIp, int, duration, ms, range };
+  // Routes and ACLs: valid values of each field, the same injections mixed in.
+  const pathValue = fc.string({ unit: chars('abcAB019-._~!$&()*+,;=:@%/'), minLength: 1, maxLength: 20 });
+  const regexValue = fc.constantFrom('^/a\\.b$', '^/v[0-9]+/', '(foo|bar)$', '\\d{2,3}', '^/x(?:y|z)*$', '[a-z]+\\/', '^/(?!admin)',
+    '^/a{1,3}b?$', '.*\\.(png|jpe?g)$', '\\w+\\s*');
+  const headerValue = fc.string({ unit: chars('abcAB019 -._~!$&()*+,;=:@%/[]{}<>|'), minLength: 1, maxLength: 20 });
+  const headerName = fc.string({ unit: chars('abcXYZ019-_.'), minLength: 1, maxLength: 20 });
+  const subnet = fc.oneof(v4, fc.tuple(v4, fc.integer({ min: 0, max: 32 })).map(([a, n]) => `${a}/${n}`),
+    fc.constantFrom('2001:db8::/32', '::1', '::/0', 'fe80::/10', '2001:db8::1/128', '::ffff:192.0.2.0/120'));
+  const location = fc.oneof(pathValue.map((p) => `/${p}`), hostname.map((h) => `https://${h}/moved?a=1`));
+  const redirect = fc.record({
+    type: fc.constantFrom('location', 'scheme'), target: fc.oneof(text(location), text(fc.constantFrom('https', 'http', 'ws'))),
+    code: opt(fc.oneof(fc.constantFrom(301, 302, 303, 307, 308), int)),
+  }, { requiredKeys: ['type'] });
+  const action = fc.oneof(fc.constant({ type: 'allow' }), fc.constant({ type: 'deny' }),
+    redirect.map((r) => ({ type: 'redirect', redirect: r })));
+  const aclRequest = fc.record({
+    name: userName, index: fc.oneof(range(0, 1000), int), description: opt(userName), action,
+    match: fc.record({
+      ip_subnet: opt(fc.array(fc.oneof({ weight: 5, arbitrary: subnet }, { weight: 1, arbitrary: text(subnet) }), { maxLength: 4 })),
+      ips_edge_services: opt(fc.boolean()),
+      http_filter: opt(fc.constantFrom('acl_http_filter_none', 'path_begin', 'path_end', 'regex', 'http_header_match')),
+      http_filter_value: opt(fc.array(fc.oneof(text(pathValue), text(regexValue), text(headerValue)), { minLength: 1, maxLength: 3 })),
+      http_filter_option: opt(text(headerName)),
+      invert: opt(fc.boolean()),
+    }, { requiredKeys: [] }),
+  }, { requiredKeys: ['index', 'action'] });
+  const routeMatch = fc.tuple(fc.oneof(
+    text(hostname).map((h) => ({ host_header: h })), text(hostname).map((h) => ({ sni: h })), text(pathValue.map((p) => `/${p}`)).map((p) => ({ path_begin: p })),
+  ), opt(fc.boolean())).map(([m, sub]) => ({ ...m, match_subdomains: sub }));
+
+  return { INJECT, aclRequest, routeMatch, backendRequest, frontendRequest, validBackend, validHealthCheck, text, hostPort, cookieName, uri, method, dbUser, serverIp, int, duration, ms, range };
 }

@@ -10,9 +10,9 @@ import { createConnection } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Fulcrum } from '../helpers/fulcrum.js';
-import { ROUTES, fillPath, paramsOf, withQuery, type Fixture, type IdKind, type RouteSpec } from './routes.js';
+import { ID_KINDS, ROUTES, fillPath, paramsOf, realIds, withQuery, type Fixture, type IdKind, type RouteSpec } from './routes.js';
 import {
-  SEED, StoreDump, assertScalewayError, createFixture, raw, runs, sleep, startFulcrum, type RawResponse,
+  SEED, StoreDump, assertScalewayError, createFixture, createRules, raw, runs, sleep, startFulcrum, type RawResponse,
 } from './support.js';
 
 const PROJECT = randomUUID();
@@ -58,6 +58,8 @@ async function ensureFixture(): Promise<void> {
   if (!usable) {
     await quiesce();
     fx = await createFixture(f, PROJECT, f.key, 8001 + Math.floor(Math.random() * 1000) * 2);
+  } else if (!has('routes', fx.routeId) || !has('acls', fx.aclId)) {
+    fx = { ...fx, ...(await createRules(f, fx)) };
   }
 }
 
@@ -65,7 +67,8 @@ async function ensureFixture(): Promise<void> {
 async function undoCreate(route: RouteSpec, r: RawResponse): Promise<void> {
   if (route.method !== 'POST' || r.status !== 200 || typeof r.json?.id !== 'string') return;
   const path = { '/lbs': `/lbs/${r.json.id}?release_ip=true`, '/ips': `/ips/${r.json.id}`, '/lbs/:lb_id/backends': `/backends/${r.json.id}`,
-    '/lbs/:lb_id/frontends': `/frontends/${r.json.id}` }[route.path];
+    '/lbs/:lb_id/frontends': `/frontends/${r.json.id}`, '/routes': `/routes/${r.json.id}`,
+    '/frontends/:frontend_id/acls': `/acls/${r.json.id}` }[route.path];
   if (!path) return;
   const d = await f.http('DELETE', path);
   assert.ok(d.status === 204 || d.status === 412, `cleanup ${path}: ${d.status} ${d.text}`);
@@ -197,7 +200,7 @@ function bodyCases(base: Record<string, unknown> | null): fc.Arbitrary<BodyCase>
 /** A path parameter: the right object, an object of another kind, another UUID, or hostile text. */
 const idChoice = fc.oneof(
   { weight: 3, arbitrary: fc.constant<'real'>('real') },
-  { weight: 1, arbitrary: fc.constantFrom<IdKind>('lb_id', 'backend_id', 'frontend_id', 'ip_id') },
+  { weight: 1, arbitrary: fc.constantFrom<IdKind>(...ID_KINDS) },
   { weight: 1, arbitrary: fc.uuid().map((u) => ({ id: u })) },
   { weight: 1, arbitrary: fc.oneof(nasty, fc.constantFrom('..', '%2e%2e', '', '0', 'ZZZZZZZZ-0000-4000-8000-000000000000', 'x'.repeat(101)))
     .map((s) => ({ id: s })) },
@@ -216,7 +219,7 @@ function queryCases(route: RouteSpec): fc.Arbitrary<Record<string, string | stri
 }
 
 function pathFor(route: RouteSpec, choices: (string | IdKind | { id: string })[]): string {
-  const real: Record<IdKind, string> = { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId };
+  const real = realIds(fx);
   let i = 0;
   return fillPath(route.path, fx, (kind) => {
     const c = choices[i++] ?? 'real';
@@ -241,7 +244,7 @@ describe('fuzzed requests on every route: a 4xx in Scaleway\'s shape or a succes
         // Bodies were generated against the fixture of the moment; a replaced fixture gets its ids swapped in.
         let body = c.body.text;
         if (typeof body === 'string') {
-          for (const k of ['lbId', 'backendId', 'frontendId', 'ipId'] as const) body = body.replaceAll(built[k], fx[k]);
+          for (const k of ['lbId', 'backendId', 'frontendId', 'ipId', 'routeId', 'aclId'] as const) body = body.replaceAll(built[k], fx[k]);
         }
         await probe(route, {
           method: route.method, path: withQuery(pathFor(route, c.ids), c.query),
@@ -290,7 +293,7 @@ test('injection text in every query parameter and path parameter', async () => {
     for (const [n] of paramsOf(route.path).entries()) {
       for (const inj of [...INJECTIONS, 'x'.repeat(100), 'x'.repeat(101), 'x'.repeat(5000)]) {
         let k = 0;
-        const path = fillPath(route.path, fx, (kind) => (k++ === n ? inj : { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId }[kind]));
+        const path = fillPath(route.path, fx, (kind) => (k++ === n ? inj : realIds(fx)[kind]));
         const body = route.body ? JSON.stringify(validBody(route)) : undefined;
         await probe(route, { method: route.method, path, body, headers: body ? { 'content-type': 'application/json' } : {} });
         sent++;

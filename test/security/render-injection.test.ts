@@ -12,15 +12,18 @@
 // and the runtime `add server` command built from it (serverArgs) is one command on one line, with the same words.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
+import type { Acl } from '../../src/domain/acls.js';
 import type { Backend } from '../../src/domain/backends.js';
+import { routePrecedence, type Route } from '../../src/domain/routes.js';
 import type { LbSnapshot } from '../../src/domain/snapshot.js';
 import { renderConfig, serverArgs } from '../../src/dataplane/render.js';
+import { ruleLists } from '../../src/dataplane/render-rules.js';
 import { assignServerIds } from '../../src/dataplane/server-ids.js';
 import { splitHostPort } from '../../src/domain/validation.js';
 import { requestArbitraries } from './arbitraries.js';
@@ -54,9 +57,10 @@ function inject(method: string, path: string, body?: unknown) {
   });
 }
 
-const { backendRequest, frontendRequest } = requestArbitraries({ dnsNames: NETLESS });
+const { aclRequest, backendRequest, frontendRequest, routeMatch } = requestArbitraries({ dnsNames: NETLESS });
 
 // ---- the checks
+// Headers of the file: backend and frontend requests (render, twin, haproxy -c), then route and ACL requests.
 
 /** Characters HAProxy's config tokenizer reads as syntax (or that no config word should hold). */
 const NOT_A_WORD = /[^\x21-\x7e]|["'#\\]/;
@@ -87,17 +91,26 @@ function twin(b: Backend, i: number): { backend: Backend; values: Map<string, st
 }
 
 /** Asserts that `real` is `base` with placeholders replaced by their values, word by word and line by line. */
+/** HAProxy's words: a single-quoted string (taken literally, spaces included) is one word. */
+const words = (line: string): string[] => line.trim().match(/'[^']*'|[^ \t]+/g) ?? [];
+/** What a single-quoted word may hold: printable ASCII and spaces, no quote. */
+const NOT_QUOTED_TEXT = /[^\x20-\x7e]|'/;
+
 function assertSameShape(real: string, base: string, values: Map<string, string>, what: string): void {
   const rl = real.split('\n');
   const bl = base.split('\n');
   assert.equal(rl.length, bl.length, `${what}: a user value changed the number of lines`);
   rl.forEach((line, n) => {
-    const rw = line.trim().split(/[ \t]+/);
-    const bw = bl[n].trim().split(/[ \t]+/);
+    const rw = words(line);
+    const bw = words(bl[n]);
     assert.equal(rw.length, bw.length, `${what}, line ${n + 1}: a user value changed the number of words:\n${line}\n${bl[n]}`);
     rw.forEach((w, k) => {
       if (w === bw[k]) return;
-      assert.doesNotMatch(w, NOT_A_WORD, `${what}, line ${n + 1}: word ${JSON.stringify(w)} holds HAProxy syntax`);
+      if (w.length >= 2 && w.startsWith("'") && w.endsWith("'")) {
+        assert.doesNotMatch(w.slice(1, -1), NOT_QUOTED_TEXT, `${what}, line ${n + 1}: quoted word ${JSON.stringify(w)} holds HAProxy syntax`);
+      } else {
+        assert.doesNotMatch(w, NOT_A_WORD, `${what}, line ${n + 1}: word ${JSON.stringify(w)} holds HAProxy syntax`);
+      }
       const ph = [...values.keys()].filter((p) => bw[k].includes(p));
       assert.equal(ph.length, 1, `${what}, line ${n + 1}: ${JSON.stringify(w)} differs from ${JSON.stringify(bw[k])} where no user value goes`);
       assert.equal(w, bw[k].replace(ph[0], values.get(ph[0])!), `${what}, line ${n + 1}: the user value is not exactly its word`);
@@ -108,9 +121,13 @@ function assertSameShape(real: string, base: string, values: Map<string, string>
   });
 }
 
-function haproxyCheck(cfg: string): { ok: boolean; out: string } {
+function haproxyCheck(cfg: string, lists = new Map<string, string>()): { ok: boolean; out: string } {
   const file = join(runDir, 'haproxy.cfg');
   writeFileSync(file, cfg);
+  for (const [path, text] of lists) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  }
   const cmd = NETLESS ? ['unshare', ['-n', 'haproxy', '-c', '-f', file]] as const : ['haproxy', ['-c', '-f', file]] as const;
   const r = spawnSync(cmd[0], [...cmd[1]], { encoding: 'utf8', timeout: 30_000 });
   const out = `${r.stdout}${r.stderr}`;
@@ -178,4 +195,94 @@ test('every backend and frontend the API accepts renders within its own words, a
   if (details.failed) assert.fail(`${fc.defaultReportMessage(details)}\n${(details.errorInstance as Error)?.message}`);
   assert.ok(!details.interrupted || details.numRuns >= 60, `interrupted after ${details.numRuns} runs`);
   assert.ok(counts.accepted >= 50, `enough accepted objects to mean something (${counts.accepted})`);
+});
+
+/**
+ * The routes with their match values swapped for placeholders that keep the precedence (domain/routes.ts): ten
+ * characters longer each, and in precedence order among equal lengths.
+ */
+function twinRoutes(routes: Route[], values: Map<string, string>): Route[] {
+  const rank = new Map(routePrecedence(routes).map((r, k) => [r.id, k]));
+  return routes.map((r) => {
+    const k = String(rank.get(r.id)).padStart(4, '0');
+    const ph = `${r.match.kind === 'path_begin' ? '/' : ''}ph${k}z`.padEnd(r.match.value.length + 10, 'q');
+    values.set(ph, r.match.value);
+    return { ...r, match: { ...r.match, value: ph } };
+  });
+}
+
+/** The same ACL with every user text (filter values, header name, redirect target) swapped for a placeholder. */
+function twinAcl(a: Acl, i: number, values: Map<string, string>): Acl {
+  const swap = (ph: string, v: string) => { values.set(ph, v); return ph; };
+  const t: Acl = structuredClone(a);
+  t.match.httpFilterValue = a.match.httpFilterValue.map((v, j) => swap(`phval${i}x${j}z`, v));
+  if (a.match.httpFilterOption !== null) t.match.httpFilterOption = swap(`phopt${i}z`, a.match.httpFilterOption);
+  if (a.action.redirect && t.action.redirect) {
+    t.action.redirect.target = swap(a.action.redirect.type === 'scheme' ? `phscheme${i}z` : `/phloc${i}z`, a.action.redirect.target);
+  }
+  return t;
+}
+
+test('every route and ACL the API accepts renders within its own words, and haproxy -c accepts it with its subnet maps', async () => {
+  const tally = { tried: 0, accepted: 0, configs: 0 };
+  const fronts: { id: string; backendId: string }[] = [];
+  for (const [protocol, port] of [['http', 18_081], ['tcp', 18_082]] as const) {
+    const b = await inject('POST', `/lbs/${lbId}/backends`, { name: `rules-${protocol}`, forward_protocol: protocol, forward_port: 80, server_ip: ['127.0.0.1'] });
+    assert.equal(b.statusCode, 200, b.body);
+    const fe = await inject('POST', `/lbs/${lbId}/frontends`, { name: `rules-${protocol}`, inbound_port: port, backend_id: b.json().id });
+    assert.equal(fe.statusCode, 200, fe.body);
+    fronts.push({ id: fe.json().id, backendId: b.json().id });
+  }
+  const requests = fc.array(fc.tuple(fc.nat(1), fc.oneof(aclRequest.map((a) => ({ acl: a })), routeMatch.map((m) => ({ route: m })))),
+    { minLength: 1, maxLength: 6 });
+  try {
+    const details = await fc.check(fc.asyncProperty(requests, async (reqs) => {
+      const created: string[] = [];
+      const names: string[] = [];
+      try {
+        for (const [which, req] of reqs) {
+          const fe = fronts[which];
+          tally.tried++;
+          const r = 'acl' in req
+            ? await inject('POST', `/frontends/${fe.id}/acls`, req.acl)
+            : await inject('POST', '/routes', { frontend_id: fe.id, backend_id: fe.backendId, match: req.route });
+          assert.ok(r.statusCode < 500, `a 5xx: ${r.body}`);
+          if (r.statusCode !== 200) continue;
+          tally.accepted++;
+          created.push('acl' in req ? `/acls/${r.json().id}` : `/routes/${r.json().id}`);
+          if ('acl' in req && req.acl.name) names.push(req.acl.name);
+        }
+        if (created.length === 0) return;
+        const snap = (await api.store.snapshot(lbId))!;
+        const opts = { runDir, serverIds: assignServerIds({}, snap) };
+        let cfg: string;
+        try {
+          cfg = renderConfig(snap, opts);
+        } catch (err) {
+          assert.fail(`the API accepted it but the renderer refuses it: ${(err as Error).message}`);
+        }
+        const values = new Map<string, string>();
+        const twin = { ...snap, routes: twinRoutes(snap.routes ?? [], values),
+          acls: (snap.acls ?? []).map((a, i) => twinAcl(a, i, values)) };
+        assertSameShape(cfg, renderConfig(twin, opts), values, 'config');
+        for (const name of names) assert.ok(!cfg.includes(name.slice(0, 12)), `the name ${JSON.stringify(name)} is in the config`);
+        const lists = ruleLists(snap, runDir);
+        for (const text of lists.values()) assert.match(text, /^(?:[0-9a-f:.]+(?:\/\d+)? 1\n)*$/, 'map lines are addresses only');
+        const check = haproxyCheck(cfg, lists);
+        tally.configs++;
+        assert.ok(check.ok, `haproxy -c refuses what the API accepted:\n${check.out}\n${cfg}`);
+      } finally {
+        for (const path of created) assert.equal((await inject('DELETE', path)).statusCode, 204);
+      }
+    }), { seed: SEED, numRuns: runs(100), interruptAfterTimeLimit: 90_000 });
+    console.log(`# ${tally.tried} route and ACL requests, ${tally.accepted} accepted; ${tally.configs} configs through haproxy -c`);
+    if (details.failed) assert.fail(`${fc.defaultReportMessage(details)}\n${(details.errorInstance as Error)?.message}`);
+    assert.ok(!details.interrupted || details.numRuns >= 50, `interrupted after ${details.numRuns} runs`);
+    assert.ok(tally.accepted >= 50, `enough accepted objects to mean something (${tally.accepted})`);
+  } finally {
+    for (const fe of fronts) {
+      await inject('DELETE', `/frontends/${fe.id}`);
+      await inject('DELETE', `/backends/${fe.backendId}`);
+    }
+  }
 });

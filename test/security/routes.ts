@@ -2,7 +2,8 @@
 // cover every one. routes.test.ts checks this list against the routes the Fastify app really registers: a new route
 // fails that test until it is added here (and so fuzzed and access-checked).
 
-export type IdKind = 'lb_id' | 'backend_id' | 'frontend_id' | 'ip_id';
+export const ID_KINDS = ['lb_id', 'backend_id', 'frontend_id', 'ip_id', 'route_id', 'acl_id'] as const;
+export type IdKind = (typeof ID_KINDS)[number];
 
 /** The objects the suites create before fuzzing; valid bodies refer to them. */
 export interface Fixture {
@@ -12,6 +13,9 @@ export interface Fixture {
   frontendId: string;
   /** A flexible IP attached to no LB. */
   ipId: string;
+  /** A route and an ACL of the fixture frontend. */
+  routeId: string;
+  aclId: string;
   /** Addresses for server pools (loopback, unused). */
   serverIps: string[];
   /** A port no frontend of the fixture LB uses. */
@@ -60,6 +64,19 @@ export function frontendBody(fx: Fixture): Record<string, unknown> {
   };
 }
 
+export function routeBody(fx: Fixture): Record<string, unknown> {
+  return { frontend_id: fx.frontendId, backend_id: fx.backendId, match: { host_header: 'fuzz.example.com', match_subdomains: true } };
+}
+
+export function aclBody(): Record<string, unknown> {
+  return {
+    name: 'fuzz-acl', index: 1, description: 'd',
+    action: { type: 'redirect', redirect: { type: 'location', target: 'https://example.com/moved?a=1', code: 301 } },
+    match: { ip_subnet: ['10.0.0.0/8', '192.0.2.1', '2001:db8::/32'], ips_edge_services: false, http_filter: 'http_header_match',
+      http_filter_value: ['staging env', 'dev'], http_filter_option: 'x-env', invert: true },
+  };
+}
+
 export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/lbs', query: { ...PAGING, name: 'lb', project_id: '', tags: 'a' } },
   {
@@ -90,6 +107,20 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/frontends/:frontend_id' },
   { method: 'PUT', path: '/frontends/:frontend_id', body: frontendBody },
   { method: 'DELETE', path: '/frontends/:frontend_id' },
+  { method: 'GET', path: '/routes', query: PAGING },
+  { method: 'POST', path: '/routes', body: routeBody },
+  { method: 'GET', path: '/routes/:route_id' },
+  { method: 'PUT', path: '/routes/:route_id', body: (fx) => ({ backend_id: fx.backendId, match: { path_begin: '/fuzz', match_subdomains: false } }) },
+  { method: 'DELETE', path: '/routes/:route_id' },
+  { method: 'GET', path: '/frontends/:frontend_id/acls', query: { ...PAGING, name: 'a' } },
+  { method: 'POST', path: '/frontends/:frontend_id/acls', body: aclBody },
+  {
+    method: 'PUT', path: '/frontends/:frontend_id/acls',
+    body: () => ({ acls: [aclBody(), { ...aclBody(), index: 2, action: { type: 'deny' }, match: { http_filter: 'regex', http_filter_value: ['^/a\\.b$'] } }] }),
+  },
+  { method: 'GET', path: '/acls/:acl_id' },
+  { method: 'PUT', path: '/acls/:acl_id', body: aclBody },
+  { method: 'DELETE', path: '/acls/:acl_id' },
   { method: 'GET', path: '/lbs/:lb_id/backend-stats', query: { page: '1', page_size: '20' } },
   { method: 'GET', path: '/lbs/:lb_id/stats' },
 ];
@@ -103,9 +134,14 @@ export function paramsOf(path: string): IdKind[] {
   return [...path.matchAll(/:([a-z_]+)/g)].map((m) => m[1] as IdKind);
 }
 
+/** The fixture's object of each kind. */
+export function realIds(fx: Fixture): Record<IdKind, string> {
+  return { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId, route_id: fx.routeId, acl_id: fx.aclId };
+}
+
 /** The path with each :param replaced by the fixture object of that kind, or by `pick(kind)` when given. */
 export function fillPath(path: string, fx: Fixture, pick?: (kind: IdKind) => string, zone = 'fr-par-1'): string {
-  const real: Record<IdKind, string> = { lb_id: fx.lbId, backend_id: fx.backendId, frontend_id: fx.frontendId, ip_id: fx.ipId };
+  const real = realIds(fx);
   const filled = path.replace(/:([a-z_]+)/g, (_m, k: IdKind) => encodeURIComponent(pick ? pick(k) : real[k]));
   return `/lb/v1/zones/${zone}${filled}`;
 }

@@ -16,6 +16,7 @@ import { Keys } from '../../src/api/auth.js';
 import { buildApi } from '../../src/api/server.js';
 import { MemoryDataPlane } from '../../src/control/memory-dataplane.js';
 import { Reconciler } from '../../src/control/reconciler.js';
+import { CertificateFiles } from '../../src/store/certificate-files.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { BIN, Fulcrum, ZONE, type FulcrumOptions } from '../helpers/fulcrum.js';
 
@@ -53,6 +54,7 @@ export async function inProcessApi(onRoute?: (method: string, url: string) => vo
   const adminKey = '00000000-0000-4000-8000-000000000001';
   const app = await buildApi({
     store, reconciler, pool: new AddressPool(pool), zones: [ZONE], defaultProjectId: '00000000-0000-4000-8000-000000000000',
+    certificateFiles: new CertificateFiles(dir),
   }, new Keys(adminKey, store), log, { onRoute });
   await app.ready();
   await reconciler.start();
@@ -215,10 +217,20 @@ export async function createFixture(f: Fulcrum, projectId: string, key = f.key, 
   const serverIps = [11, 12, 13, 14].map((n) => `${a}.${b}.${(Number(c) + 1) % 256}.${n}`);
   const lb = await ok(f, 'POST', '/lbs', { project_id: projectId, name: 'fixture', description: '', assign_flexible_ip: true }, key);
   await waitReady(f, lb.id, key);
-  const partial = { projectId, lbId: lb.id, backendId: '', frontendId: '', ipId: '', serverIps, freePort: inbound + 1 };
+  const partial = { projectId, lbId: lb.id, backendId: '', frontendId: '', ipId: '', routeId: '', aclId: '', serverIps, freePort: inbound + 1 };
   const be = await ok(f, 'POST', `/lbs/${lb.id}/backends`, backendBody(partial), key);
   const fe = await ok(f, 'POST', `/lbs/${lb.id}/frontends`, { name: 'fixture', inbound_port: inbound, backend_id: be.id }, key);
   const ip = await ok(f, 'POST', '/ips', { project_id: projectId }, key);
+  const withObjects = { ...partial, backendId: be.id, frontendId: fe.id, ipId: ip.id };
+  const rules = await createRules(f, withObjects, key);
   await waitReady(f, lb.id, key);
-  return { ...partial, backendId: be.id, frontendId: fe.id, ipId: ip.id };
+  return { ...withObjects, ...rules };
+}
+
+/** A route and an ACL on the fixture's frontend (made again when a fuzzed request deleted or replaced them). */
+export async function createRules(f: Fulcrum, fx: import('./routes.js').Fixture, key = f.key): Promise<{ routeId: string; aclId: string }> {
+  const { aclBody, routeBody } = await import('./routes.js');
+  const route = await ok(f, 'POST', '/routes', routeBody(fx), key);
+  const acl = await ok(f, 'POST', `/frontends/${fx.frontendId}/acls`, aclBody(), key);
+  return { routeId: route.id, aclId: acl.id };
 }

@@ -4,7 +4,7 @@ import { after, before } from 'node:test';
 import type { Lbv1 } from '@scaleway/sdk-lb';
 import { lbPaths } from '../../../src/dataplane/haproxy.js';
 import { MasterCli, parseShowProc } from '../../../src/dataplane/runtime.js';
-import { Fulcrum, waitLbReady } from '../../helpers/fulcrum.js';
+import { Fulcrum, waitLbReady, type FulcrumOptions } from '../../helpers/fulcrum.js';
 import { freePort, httpGet, loopbackNet, waitFor, type HttpAnswer } from '../../fixtures/servers.js';
 
 export type Api = Lbv1.ZonedAPI;
@@ -50,13 +50,14 @@ export class E2e {
   private readonly closers: (() => Promise<void>)[] = [];
 
   /**
-   * Registers the file's hooks: before its tests, one `fulcrum serve` (real HAProxy) and one LB named `lbName`;
+   * Registers the file's hooks: before its tests, one `fulcrum serve` (real HAProxy, started with `options()`) and one LB
+   * named `lbName`;
    * after them, every LB deleted, the server stopped and every server the tests started closed.
    */
-  static suite(lbName: string): E2e {
+  static suite(lbName: string, options: () => FulcrumOptions | Promise<FulcrumOptions> = () => ({})): E2e {
     const e = new E2e();
     before(async () => {
-      e.f = await Fulcrum.start();
+      e.f = await Fulcrum.start(await options());
       e.api = e.f.sdk();
       e.net = loopbackNet();
       for (let i = 0; i < 10 && e.net === e.f.ipNet; i++) e.net = loopbackNet();

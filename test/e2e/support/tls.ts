@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { connect as tlsConnect, type SecureVersion } from 'node:tls';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -58,4 +59,30 @@ export async function startHttpsServer(host: string, id: string, tls: SelfSigned
   });
   t.port = (srv.address() as AddressInfo).port;
   return t;
+}
+
+export interface Handshake {
+  /** Subject CN of the certificate the server presented. */
+  cn: string;
+  /** DNS names of that certificate. */
+  names: string;
+  alpn: string | false | null;
+  protocol: string | null;
+}
+
+/** One TLS handshake (then closed): what the server chose for this SNI name (none when undefined) and TLS versions. */
+export function handshake(host: string, port: number, opts: { servername?: string; ca: string; alpn?: string[];
+  minVersion?: SecureVersion; maxVersion?: SecureVersion; ciphers?: string }): Promise<Handshake> {
+  return new Promise((resolve, reject) => {
+    const sock = tlsConnect({ host, port, ca: opts.ca, servername: opts.servername, ALPNProtocols: opts.alpn, minVersion: opts.minVersion,
+      maxVersion: opts.maxVersion, ciphers: opts.ciphers, checkServerIdentity: () => undefined, timeout: 5000 });
+    sock.once('secureConnect', () => {
+      const cert = sock.getPeerCertificate();
+      const out = { cn: String(cert.subject?.CN ?? ''), names: cert.subjectaltname ?? '', alpn: sock.alpnProtocol, protocol: sock.getProtocol() };
+      sock.destroy();
+      resolve(out);
+    });
+    sock.once('timeout', () => sock.destroy(new Error('TLS handshake timed out')));
+    sock.once('error', reject);
+  });
 }
