@@ -28,23 +28,29 @@ interface ServerLine {
   checked: boolean;
 }
 
-/** `<backend> <server>` → the server lines of every backend section of a rendered config. */
-function serverLines(config: string): Map<string, ServerLine> {
-  const out = new Map<string, ServerLine>();
-  let backend = '';
+/** Backend section name → its indented lines, from a rendered config (sections start on unindented lines). */
+function backendSections(config: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current: string[] | null = null;
   for (const line of config.split('\n')) {
-    const section = /^(\S+)(?:\s+(\S+))?/.exec(line); // any unindented line starts a section
-    if (section) {
-      backend = section[1] === 'backend' ? section[2] ?? '' : '';
-      continue;
-    }
-    const srv = /^\s+server\s+(\S+)\s+(\S+)(.*)$/.exec(line);
-    if (!srv || !backend) continue;
-    const args = srv[3].trim().split(/\s+/);
+    if (line.length && line[0] !== ' ') {
+      current = line.startsWith('backend ') ? [] : null;
+      if (current) out.set(line.slice(8).trim(), current);
+    } else if (current && line) current.push(line);
+  }
+  return out;
+}
+
+/** `<server name>` → its server line, for one backend section's lines. */
+function serverLines(backend: string, lines: string[]): Map<string, ServerLine> {
+  const out = new Map<string, ServerLine>();
+  for (const line of lines) {
+    if (!line.startsWith('  server ')) continue;
+    const [name, addrPort, ...args] = line.slice(9).trim().split(/\s+/);
     const at = (k: string) => (args.indexOf(k) >= 0 ? args[args.indexOf(k) + 1] ?? '' : '');
-    const hp = /^\[?(.*?)\]?:(\d+)$/.exec(srv[2]);
-    out.set(`${backend} ${srv[1]}`, {
-      backend, name: srv[1], addr: hp?.[1] ?? srv[2], port: hp?.[2] ?? '0', id: at('id'), ssl: args.includes('ssl'),
+    const hp = /^\[?(.*?)\]?:(\d+)$/.exec(addrPort ?? '');
+    out.set(name, {
+      backend, name, addr: hp?.[1] ?? addrPort, port: hp?.[2] ?? '0', id: at('id'), ssl: args.includes('ssl'),
       checkPort: at('port'), checkSsl: args.includes('check-ssl'), checked: args.includes('check'),
     });
   }
@@ -55,7 +61,8 @@ function serverLines(config: string): Map<string, ServerLine> {
 const checkTarget = (s: ServerLine): string => `${s.addr} ${s.checkPort || s.port} ${s.ssl || s.checkSsl}`;
 
 /** The columns a state line restores over the config, with the config's values. */
-const definition = (s: ServerLine): Record<string, string> =>
+const DEFINITION_COLS = ['srv_port', 'srv_use_ssl', 'srv_check_port'] as const;
+const definition = (s: ServerLine): Record<(typeof DEFINITION_COLS)[number], string> =>
   ({ srv_port: s.port, srv_use_ssl: s.ssl ? '1' : '0', srv_check_port: s.checkPort || '0' });
 
 /**
@@ -81,30 +88,47 @@ function downLine(cols: string[], s: ServerLine): string {
  * server of `next` left without a line.
  */
 export function carryOverState(dump: string, running: string, next: string): string {
-  const before = serverLines(running);
-  const after = serverLines(next);
-  const lines = dump.split('\n').filter((l) => l.trim() && l !== '1');
+  const before = backendSections(running);
+  const after = backendSections(next);
+  // A backend whose section did not change keeps every line as it is: at the API's limits most of a reload's 30,000
+  // servers are there, and parsing them all took a second on a loaded machine.
+  const changed = new Map<string, { was: Map<string, ServerLine>; now: Map<string, ServerLine>; kept: Set<string> }>();
+  for (const [name, lines] of after) {
+    const old = before.get(name);
+    if (old && old.length === lines.length && old.every((l, i) => l === lines[i])) continue;
+    changed.set(name, { was: serverLines(name, old ?? []), now: serverLines(name, lines), kept: new Set() });
+  }
+  const lines = dump.split('\n').filter((l) => l && l !== '1');
   const header = lines.find((l) => l.startsWith('# ')) ?? HEADER_26;
   const cols = header.slice(2).trim().split(/\s+/);
   const [be, srv] = [cols.indexOf('be_name'), cols.indexOf('srv_name')];
   if (be < 0 || srv < 0) return dump;
-  const kept = new Set<string>();
+  const definitionCols = DEFINITION_COLS.map((c) => [c, cols.indexOf(c)] as const).filter(([, i]) => i >= 0);
   const out = ['1', header];
   for (const line of lines) {
     if (line.startsWith('#')) continue;
-    const f = line.trim().split(/\s+/);
-    const key = `${f[be]} ${f[srv]}`;
-    const was = before.get(key);
-    const now = after.get(key);
-    if (!now) {
-      out.push(line); // a server the new config does not have: HAProxy skips its line
+    // The backend name is the second column in 2.6: read without splitting the line when so.
+    const second = be === 1 ? line.slice(line.indexOf(' ') + 1, line.indexOf(' ', line.indexOf(' ') + 1)) : null;
+    if (second !== null && !changed.has(second)) {
+      out.push(line);
       continue;
     }
+    const f = line.trim().split(' ');
+    const c = changed.get(f[be]);
+    const now = c?.now.get(f[srv]);
+    if (!c || !now) {
+      out.push(line); // unchanged, or a server the new config does not have (HAProxy skips its line)
+      continue;
+    }
+    const was = c.was.get(f[srv]);
     if (was && checkTarget(was) !== checkTarget(now)) continue;
     const values = definition(now);
-    kept.add(key);
-    out.push(f.map((v, i) => values[cols[i]] ?? v).join(' '));
+    for (const [col, i] of definitionCols) f[i] = values[col];
+    c.kept.add(f[srv]);
+    out.push(f.join(' '));
   }
-  for (const [key, s] of after) if (s.checked && !kept.has(key)) out.push(downLine(cols, s));
+  for (const c of changed.values()) {
+    for (const [name, s] of c.now) if (s.checked && !c.kept.has(name)) out.push(downLine(cols, s));
+  }
   return `${out.join('\n')}\n`;
 }
