@@ -118,6 +118,11 @@ export class Lb {
     return parseShowProc(await this.master.master('show proc')).workers;
   }
 
+  /** Waits until every server of these backends has been checked (see Service.checked). */
+  async checked(...backends: Lbv1.Backend[]): Promise<void> {
+    await Promise.all(backends.map((b) => new Service(this, b, 0).checked()));
+  }
+
   /** Creates a backend (fast TCP checks unless given); does not wait for the LB to apply it. */
   backend(req: Partial<BackendRequest>): Promise<Lbv1.Backend> {
     return this.e.api.createBackend({
