@@ -56,6 +56,13 @@ export function goals(r: Any): { goal: string; measured: string; ok: boolean | n
     out.push({ goal: `zero failed requests across ${c.mixed.changes} mixed changes`,
       measured: `${num(c.mixed.failed)} failed of ${num(c.mixed.requests)}`, ok: c.mixed.failed === 0 });
   }
+  const ru = r.rules;
+  if (ru) {
+    out.push({ goal: '10,000-subnet ACL: traffic costs at most a few percent (≥ 0.95× no rule)',
+      measured: `${num(ru.cells['acl-10000'].vsNone, 3)}×`, ok: ru.cells['acl-10000'].vsNone >= 0.95 });
+    out.push({ goal: '10,000-subnet list replaced within a second (PUT → LB ready)', measured: `${num(ru.subnetUpdateMs)} ms`,
+      ok: ru.subnetUpdateMs < 1000 });
+  }
   const k = r.control;
   if (k) {
     const reads = Object.entries(k.runs as Record<string, Any>).filter(([key]) => /^(get|list)@\d+$/.test(key));
@@ -80,6 +87,15 @@ function blocks(r: Any): Record<string, string> {
   b.note_shared = peak > m.nproc * 0.75
     ? `**This run shared the machine.** The load average reached ${num(peak)} on ${m.nproc} vCPUs around the run (other engineers' test suites were running), so absolute numbers are lower and noisier than on an idle machine; the interleaving keeps the comparisons fair, and CPU per request is less affected than requests/s.`
     : 'The machine was otherwise idle during the run (load average below the core count before and after).';
+  const ru = r.rules;
+  const RULE_LABELS: Record<string, string> = {
+    none: 'no rule', 'acl-10': 'one ACL, 10 subnets', 'acl-10000': 'one ACL, 10,000 subnets', 'routes-100': '100 host routes',
+  };
+  b.rules = ru ? table(['frontend', 'req/s', 'p50 ms', 'p99 ms', '× no rule (median of per-round ratios)'],
+    Object.entries(ru.cells as Record<string, Any>).map(([c, v]) => [RULE_LABELS[c] ?? c, num(v.rps), num(v.p50), num(v.p99), num(v.vsNone, 3)]))
+    + `\n\nMeasured ${ru.startedAt} (load average ${ru.load.map((l: number[]) => l.join(' / ')).join(' → ')}); `
+    + `a 10,000-subnet list replaced → LB ready: ${num(ru.subnetUpdateMs)} ms (median).`
+    : 'Not measured in this run.';
   b.goals = table(['goal', 'measured', 'verdict'], goals(r).map((g) => [g.goal, g.measured, verdict(g.ok)]));
   const dp = r.datapath;
   if (dp) {

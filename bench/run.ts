@@ -14,16 +14,18 @@ import { removeWorkDirs } from './lib/lab.js';
 import { stopAll } from './lib/procs.js';
 import { log } from './lib/util.js';
 import { generateDocs } from './report.js';
+import { rulesBench, type RulesOptions } from './rules.js';
 import { scale, type ScaleOptions } from './scale.js';
 import { tableChanges, type TableChangesOptions } from './table-changes.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 
-const SECTIONS = ['datapath', 'changes', 'table', 'control', 'scale'] as const;
+const SECTIONS = ['datapath', 'rules', 'changes', 'table', 'control', 'scale'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Profile {
   datapath: DataPathOptions;
+  rules: RulesOptions;
   changes: ChangePathOptions;
   table: TableChangesOptions;
   control: ControlOptions;
@@ -32,6 +34,7 @@ interface Profile {
 
 const FULL: Profile = {
   datapath: { seconds: 3, rounds: 3, warmupSeconds: 1, connections: 50, threads: 1, workloads: WORKLOADS, parityRounds: 4 },
+  rules: { seconds: 3, rounds: 5, connections: 50, threads: 1 },
   changes: { each: 100, mixed: 1000, reloadEach: 100, phaseSeconds: 150, mixedSeconds: 360 },
   table: { changes: 10 },
   control: { seconds: 5, rate: 1000, connections: 10, creates: 200 },
@@ -40,6 +43,7 @@ const FULL: Profile = {
 
 const QUICK: Profile = {
   datapath: { seconds: 1, rounds: 1, warmupSeconds: 0, connections: 50, threads: 1, workloads: WORKLOADS, parityRounds: 1 },
+  rules: { seconds: 1, rounds: 1, connections: 50, threads: 1 },
   changes: { each: 6, mixed: 30, reloadEach: 6, phaseSeconds: 30, mixedSeconds: 30 },
   table: { changes: 3 },
   control: { seconds: 1, rate: 1000, connections: 10, creates: 30 },
@@ -99,8 +103,10 @@ async function main(): Promise<void> {
   if (opt('seconds')) profile.datapath.seconds = Number(opt('seconds'));
   if (opt('scale')) profile.scale.parts = opt('scale')!.split(',') as ScaleOptions['parts'];
   const resultsDir = join(ROOT, 'bench', 'results');
-  // --out=NAME: a targeted run (sections, before/after) writes bench/results/NAME.json and leaves latest.json alone.
-  const out = join(resultsDir, opt('out') ? `${opt('out')}.json` : quick ? 'quick.json' : 'latest.json');
+  // A run of some sections only (--only) never replaces the full run's results; --out=NAME names its file
+  // (bench/results/NAME.json, e.g. a before/after pair).
+  const out = join(resultsDir, opt('out') ? `${opt('out')}.json` : quick ? 'quick.json'
+    : only.length < SECTIONS.length ? `only-${only.join('-')}.json` : 'latest.json');
   if (docsOnly) {
     generateDocs(JSON.parse(readFileSync(join(resultsDir, 'latest.json'), 'utf8')), ROOT);
     return;
@@ -141,6 +147,7 @@ async function main(): Promise<void> {
       // A section that fails is recorded as such and the run goes on: the others' numbers are kept.
       try {
         if (s === 'datapath') results.datapath = await dataPath(api, profile.datapath);
+        else if (s === 'rules') results.rules = await rulesBench(api, profile.rules);
         else if (s === 'changes') results.changes = await changePath(api, profile.changes);
         else if (s === 'table') results.table = await tableChanges(api, profile.table);
         else if (s === 'control') results.control = await controlPlane(api, profile.control);

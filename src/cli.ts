@@ -24,6 +24,8 @@ program.command('serve')
   .addOption(new Option('--edge-services-ips <list>', 'addresses and CIDRs (comma-separated) that ACLs with ips_edge_services match')
     .env('FULCRUM_EDGE_SERVICES_IPS').default(DEFAULTS.edgeServicesIps))
   .addOption(new Option('--rate-limit-burst <n>', 'requests a key may send at once (default: twice --rate-limit)').env('FULCRUM_RATE_LIMIT_BURST'))
+  .addOption(new Option('--admin-rate-limit <n>', 'requests per second of the admin key, in bursts of twice that (0: no limit)')
+    .env('FULCRUM_ADMIN_RATE_LIMIT').default(DEFAULTS.adminRateLimit))
   .addOption(new Option('--acme-directory <url>', 'ACME directory for Let\'s Encrypt certificates').env('FULCRUM_ACME_DIRECTORY')
     .default(DEFAULTS.acmeDirectory))
   .addOption(new Option('--acme-email <address>', 'contact address of the ACME account (optional)').env('FULCRUM_ACME_EMAIL'))
@@ -34,15 +36,15 @@ Environment:
   FULCRUM_SECRET_KEY   the admin secret key (a UUID), sent by clients as X-Auth-Token. When unset, one is generated on
                        first start, stored in the data dir and printed once.
   FULCRUM_LISTEN, FULCRUM_DATA_DIR, FULCRUM_IP_POOL, FULCRUM_ZONE, FULCRUM_DATAPLANE, FULCRUM_LOG_LEVEL,
-  FULCRUM_RATE_LIMIT, FULCRUM_RATE_LIMIT_BURST, FULCRUM_ACME_DIRECTORY, FULCRUM_ACME_EMAIL, FULCRUM_ACME_CA_FILE,
-  FULCRUM_EDGE_SERVICES_IPS: as the flags.
+  FULCRUM_RATE_LIMIT, FULCRUM_RATE_LIMIT_BURST, FULCRUM_ADMIN_RATE_LIMIT, FULCRUM_ACME_DIRECTORY, FULCRUM_ACME_EMAIL,
+  FULCRUM_ACME_CA_FILE, FULCRUM_EDGE_SERVICES_IPS: as the flags.
   Project-scoped keys: see \`fulcrum keys --help\`.
 
 API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI or Terraform at http://<listen>.`)
   .action(async (opts: {
     listen: string; dataDir: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none'; logLevel: string;
-    rateLimit: string; rateLimitBurst?: string; acmeDirectory: string; acmeEmail?: string; acmeCaFile?: string;
-    edgeServicesIps: string;
+    rateLimit: string; rateLimitBurst?: string; adminRateLimit: string; acmeDirectory: string; acmeEmail?: string;
+    acmeCaFile?: string; edgeServicesIps: string;
   }) => {
     const zones = env('ZONE') && opts.zone.length === 1 && opts.zone[0] === DEFAULTS.zone ? env('ZONE')!.split(',') : opts.zone;
     const running = await serve({
@@ -54,6 +56,7 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
       dataplane: opts.dataplane,
       logLevel: opts.logLevel,
       rateLimit: parseRateLimit(opts.rateLimit, opts.rateLimitBurst),
+      adminRateLimit: parseRateLimit(opts.adminRateLimit, undefined, '--admin-rate-limit'),
       acme: { directoryUrl: opts.acmeDirectory, email: opts.acmeEmail ?? null, caFile: opts.acmeCaFile ?? null },
       edgeServicesIps: parseEdgeServicesIps(opts.edgeServicesIps),
     });

@@ -13,6 +13,8 @@ export interface ServeConfig {
   logLevel: string;
   /** Requests per second per key (0: no limit) and the burst a key may send at once. */
   rateLimit: { perSecond: number; burst: number };
+  /** The same for the admin key; perSecond 0 (the default): not limited, it is the operator's own. */
+  adminRateLimit: { perSecond: number; burst: number };
   /** Let's Encrypt certificates: the ACME directory, the account's contact, extra CAs for the ACME server's HTTPS. */
   acme?: { directoryUrl: string; email: string | null; caFile: string | null };
   /** Addresses and CIDRs that ACLs with ips_edge_services match (none by default). */
@@ -27,6 +29,7 @@ export const DEFAULTS = {
   dataplane: 'haproxy',
   logLevel: 'info',
   rateLimit: '100',
+  adminRateLimit: '0',
   acmeDirectory: 'https://acme-v02.api.letsencrypt.org/directory',
   edgeServicesIps: '',
 } as const;
@@ -44,15 +47,18 @@ export function parseZones(list: string[]): string[] {
   return [...new Set(list)];
 }
 
-/** `--rate-limit N` and `--rate-limit-burst N`: whole numbers; the burst defaults to twice the rate (at least 1). */
-export function parseRateLimit(rate: string, burst: string | undefined): { perSecond: number; burst: number } {
+/**
+ * `--rate-limit N` and `--rate-limit-burst N` (or `flag`, e.g. `--admin-rate-limit`): whole numbers; the burst defaults
+ * to twice the rate (at least 1).
+ */
+export function parseRateLimit(rate: string, burst: string | undefined, flag = '--rate-limit'): { perSecond: number; burst: number } {
   const n = (s: string, flag: string) => {
     if (!/^\d{1,9}$/.test(s)) throw new Error(`${flag} ${s}: expected a whole number`);
     return Number(s);
   };
-  const perSecond = n(rate, '--rate-limit');
-  const b = burst === undefined ? Math.max(1, perSecond * 2) : n(burst, '--rate-limit-burst');
-  if (b < 1) throw new Error('--rate-limit-burst: at least 1');
+  const perSecond = n(rate, flag);
+  const b = burst === undefined ? Math.max(1, perSecond * 2) : n(burst, `${flag}-burst`);
+  if (b < 1) throw new Error(`${flag}-burst: at least 1`);
   return { perSecond, burst: b };
 }
 

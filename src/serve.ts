@@ -42,14 +42,15 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
 
   const certificateFiles = new CertificateFiles(cfg.dataDir);
   const dataPlane: DataPlanePort = cfg.dataplane === 'none' ? new MemoryDataPlane()
-    : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps });
+    : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps,
+      log: log.child({ component: 'dataplane' }) });
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
   const acmeJob = new AcmeJob(store, dataPlane, certificateFiles, (lbId) => reconciler.settled(lbId), {
     directoryUrl: cfg.acme?.directoryUrl ?? DEFAULTS.acmeDirectory, email: cfg.acme?.email ?? null, caFile: cfg.acme?.caFile ?? null,
     dataDir: cfg.dataDir,
   }, log.child({ component: 'acme' }));
   const app = await buildApi({ store, reconciler, pool, zones: cfg.zones, defaultProjectId, certificateFiles, acme: acmeJob },
-    new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit });
+    new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit, adminRateLimit: cfg.adminRateLimit });
   await reconciler.start();
   await acmeJob.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });

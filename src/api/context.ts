@@ -2,7 +2,7 @@
 // the caller may see (or answer 404) and render an LB with its live instance state.
 import type { Backend } from '../domain/backends.js';
 import type { Frontend } from '../domain/frontends.js';
-import { isBeingDeleted, type Lb } from '../domain/lbs.js';
+import { isBeingDeleted, type Lb, type LbCounts } from '../domain/lbs.js';
 import type { Reconciler } from '../control/reconciler.js';
 import type { CertificateFiles } from '../store/certificate-files.js';
 import type { Store } from '../store/store.js';
@@ -67,10 +67,20 @@ export async function lbJson(ctx: ApiContext, lb: Lb): Promise<Record<string, un
     lb: fresh,
     ips: await ctx.store.ipsOfLb(lb.id),
     instance: ctx.reconciler.instanceState(lb.id),
-    frontendCount: await ctx.store.countFrontends(lb.id),
-    backendCount: await ctx.store.countBackends(lb.id),
-    routeCount: await ctx.store.countRoutes(lb.id),
+    counts: await lbCounts(ctx, lb.id),
   });
+}
+
+/**
+ * The LB's children, counted from the store when the answer is built: an answer to a create or delete already counts
+ * the change (as Scaleway's do), and every embedded copy of the LB in one answer shows the same numbers.
+ */
+export async function lbCounts(ctx: ApiContext, lbId: string): Promise<LbCounts> {
+  return {
+    backends: await ctx.store.countBackends(lbId),
+    frontends: await ctx.store.countFrontends(lbId),
+    routes: await ctx.store.countRoutes(lbId),
+  };
 }
 
 export function now(): string {

@@ -40,11 +40,11 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const p = new Problems();
     if (!isPort(body.inbound_port)) p.add('inbound_port', 'constraint', 'must be a port between 1 and 65535');
     if (!isUuid(body.backend_id)) p.add('backend_id', 'format', 'must be a UUID');
-    if (body.enable_http3) p.add('enable_http3', 'constraint', 'HTTP/3 is not supported by this HAProxy build');
     const rate = body.connection_rate_limit ?? 0;
     p.intRange('connection_rate_limit', rate, 0, LIMITS.maxConnectionRate);
     const name = p.text('name', body.name, LIMITS.nameLength, true);
-    const timeoutClientMs = p.duration('timeout_client', body.timeout_client, 'ms', 1, null);
+    // 0, as for the backend timeouts, is accepted (Scaleway's range starts at 0) and rendered as the default.
+    const timeoutClientMs = p.duration('timeout_client', body.timeout_client, 'ms', 0, null);
     p.throwIfAny();
     const backend = await ctx.store.getBackend(body.backend_id);
     if (!backend || backend.lbId !== lb.id) {
@@ -60,7 +60,7 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     p.throwIfAny();
     return {
       lbId: lb.id, backendId: body.backend_id, name, inboundPort: body.inbound_port, timeoutClientMs, certificateIds,
-      enableHttp3: false, connectionRateLimit: rate === 0 ? null : rate, enableAccessLogs: body.enable_access_logs ?? false,
+      enableHttp3: body.enable_http3 ?? false, connectionRateLimit: rate === 0 ? null : rate, enableAccessLogs: body.enable_access_logs ?? false,
     };
   };
 

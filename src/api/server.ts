@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiError, invalidArgument, routeNotFound } from '../wire/errors.js';
-import { Keys, type Principal } from './auth.js';
+import { ADMIN, Keys, type Principal } from './auth.js';
 import type { ApiContext } from './context.js';
 import { errorHandler } from './errors-hook.js';
 import { aclResource } from './acls.js';
@@ -29,6 +29,8 @@ declare module 'fastify' {
 export interface ApiOptions {
   /** Per-key request rate limit; default none (`fulcrum serve` always gives one, see cli.ts). */
   rateLimit?: RateLimitOptions;
+  /** The admin key's own limit; default none (the admin key is the operator's: `--admin-rate-limit`). */
+  adminRateLimit?: RateLimitOptions;
   /** Told about every route as it is registered (tests enumerate the routes with it). */
   onRoute?: (method: string, url: string) => void;
 }
@@ -61,6 +63,7 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
     app.addHook('onRoute', (r) => { for (const m of [r.method].flat()) tell(m, r.url); });
   }
   const limiter = new RateLimiter(opts.rateLimit ?? { perSecond: 0, burst: 1 });
+  const adminLimiter = new RateLimiter(opts.adminRateLimit ?? { perSecond: 0, burst: 1 });
 
   // Any content type is read as JSON: curl -d sends form-urlencoded by default, the SDKs send application/json.
   app.removeAllContentTypeParsers();
@@ -91,7 +94,7 @@ export async function buildApi(ctx: ApiContext, keys: Keys, log: Logger, opts: A
       limiter.check(`address ${req.ip}`, setHeader);
       throw err;
     }
-    limiter.check(`key ${principal.keyName}`, setHeader);
+    (principal === ADMIN ? adminLimiter : limiter).check(`key ${principal.keyName}`, setHeader);
     req.principal = principal;
   });
   app.addHook('preHandler', async (req) => {

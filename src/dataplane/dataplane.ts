@@ -4,6 +4,8 @@
 import type { ApplyResult, DataPlanePort } from '../control/port.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
 import type { ServerStat, ServerState } from '../domain/stats.js';
+import { detectCapabilities } from './capabilities.js';
+import { inertSettings } from './inert-settings.js';
 import { LbInstance, type InstanceOptions } from './instance.js';
 import { uniquePool } from './server-ids.js';
 import { cli } from './runtime.js';
@@ -14,6 +16,8 @@ export interface DataPlaneOptions extends InstanceOptions {
   dataDir: string;
   /** Watchdog period. Default 1000 ms. */
   watchdogIntervalMs?: number;
+  /** Where settings without effect are reported at each apply (inert-settings.ts). */
+  log?: { warn(obj: object, msg: string): void };
 }
 
 export type DeathListener = (lbId: string, reason: string) => void;
@@ -70,7 +74,10 @@ export class HaproxyDataPlane implements DataPlanePort {
   /** Per LB: when its last apply started and ended, Infinity while it runs (a reload shifts change times, see steady()). */
   private readonly applies = new Map<string, { start: number; end: number }>();
 
-  constructor(private readonly opts: DataPlaneOptions) {}
+  constructor(private readonly opts: DataPlaneOptions) {
+    // Detected once, at start: what the installed HAProxy can serve.
+    this.opts = { ...opts, quic: opts.quic ?? detectCapabilities(opts.bin).quic };
+  }
 
   /** The instance of an LB, created on first use (it adopts a running master before its first operation). */
   instance(lbId: string): LbInstance {
@@ -89,6 +96,8 @@ export class HaproxyDataPlane implements DataPlanePort {
       this.applies.set(snapshot.lb.id, { start, end: Date.now() });
     });
     if (result.ok) this.reportedDead.delete(snapshot.lb.id);
+    const inert = result.ok ? inertSettings(snapshot, this.opts.quic ?? false) : [];
+    if (inert.length) this.opts.log?.warn({ lbId: snapshot.lb.id, settings: inert }, 'accepted settings without effect on this data plane');
     return result;
   }
 

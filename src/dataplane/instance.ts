@@ -20,6 +20,8 @@ export interface InstanceOptions extends HaproxyOptions {
   drainTimeoutMs?: number;
   /** Global maxconn of each HAProxy (render.ts DEFAULT_MAXCONN when unset). */
   maxconn?: number;
+  /** The HAProxy binary serves QUIC (HTTP/3); see capabilities.ts. */
+  quic?: boolean;
   /** Directory of the certificates' PEM files; without it, frontends with certificates are refused. */
   certDir?: string;
   /** Addresses that ACLs with ips_edge_services match (the operator's list; none by default). */
@@ -139,7 +141,9 @@ export class LbInstance {
     if (next.lb.id !== this.lbId) return { ok: false, reason: `snapshot of ${next.lb.id} sent to ${this.lbId}` };
     const alive = await this.load();
     const serverIds = assignServerIds(this.state.serverIds, next);
-    const opts: RenderOptions = { runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, certDir: this.opts.certDir };
+    const opts: RenderOptions = {
+      runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, certDir: this.opts.certDir, quic: this.opts.quic,
+    };
     let config: string;
     let lists: Map<string, string>;
     try {

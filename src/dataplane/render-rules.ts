@@ -21,6 +21,8 @@ import { safeToken } from './tokens.js';
 export const SNI_INSPECT_DELAY = '5s';
 /** Set once an `allow` ACL matched: later ACLs no longer apply (without ending the other http-request rules). */
 const ALLOWED = 'fulcrum_allowed';
+/** The request's host for host_header routes. */
+const HOST_VAR = 'fulcrum_host';
 
 export const hasFailover = (b: Backend): boolean => b.forwardProtocol === 'http' && !!b.failoverHost;
 
@@ -145,6 +147,8 @@ function routeRules(r: RuleInput, http: boolean): string[] {
   const tls = r.f.certificateIds.length > 0;
   const out: string[] = [];
   const passthrough = !http && !tls && r.routes.some((x) => x.match.kind === 'sni');
+  // The Host without its port, lower-cased, read once per request rather than once per route.
+  if (http && r.routes.some((x) => x.match.kind === 'host_header')) out.push(`http-request set-var(txn.${HOST_VAR}) req.hdr(host),field(1,:),lower`);
   if (passthrough) {
     // TLS passthrough: wait for the ClientHello (not for clients that sent something else) and read its SNI.
     out.push(`tcp-request inspect-delay ${SNI_INSPECT_DELAY}`, 'tcp-request content accept if { req.ssl_hello_type 1 }',
@@ -161,11 +165,15 @@ function routeRules(r: RuleInput, http: boolean): string[] {
       out.push(`acl ${name} path_beg ${quotedWord('match.path_begin', m.value)}`);
     } else {
       if ((m.kind === 'host_header') !== http) throw new Error(`route ${route.id}: ${m.kind} does not fit a ${r.b.forwardProtocol} frontend`);
-      // host_header: the Host header without its port.
-      const fetch = m.kind === 'host_header' ? 'req.hdr(host),field(1,:)' : tls ? 'ssl_fc_sni' : 'req.ssl_sni';
-      const host = safeToken(`match.${m.kind}`, m.value);
-      out.push(`acl ${name} ${fetch} -i ${host}`);
-      if (m.matchSubdomains) out.push(`acl ${name} ${fetch} -m end -i .${host}`);
+      const host = safeToken(`match.${m.kind}`, m.value).toLowerCase();
+      if (m.kind === 'host_header') {
+        out.push(`acl ${name} var(txn.${HOST_VAR}) -m str ${host}`);
+        if (m.matchSubdomains) out.push(`acl ${name} var(txn.${HOST_VAR}) -m end .${host}`);
+      } else {
+        const sni = tls ? 'ssl_fc_sni' : 'req.ssl_sni';
+        out.push(`acl ${name} ${sni} -i ${host}`);
+        if (m.matchSubdomains) out.push(`acl ${name} ${sni} -m end -i .${host}`);
+      }
     }
     out.push(...useBackend(target, name));
   });

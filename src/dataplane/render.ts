@@ -4,9 +4,11 @@
 import { ALGORITHMS, BACKEND_DEFAULTS, FORWARD_PROTOCOLS, type Backend, type ProxyProtocol } from '../domain/backends.js';
 import { DEFAULT_TIMEOUT_CLIENT_MS, type Frontend } from '../domain/frontends.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
+import { parseFailoverTarget, type FailoverTarget } from '../domain/validation.js';
 import {
   RESOLVERS_SECTION, backendName, dynamicCookieKey, failoverBackendName, frontendName, serverName,
 } from './names.js';
+import { http3Lines, quicTls } from './render-http3.js';
 import { acmeListener, frontendTls, type FrontendTls, type TlsPaths } from './render-tls.js';
 import { frontendRules, hasFailover } from './render-rules.js';
 import { uniquePool, type ServerIds } from './server-ids.js';
@@ -19,6 +21,8 @@ export interface RenderOptions {
   serverIds: ServerIds;
   /** Global connection limit. HAProxy needs about 2×maxconn file descriptors (pitfall 20). */
   maxconn?: number;
+  /** The HAProxy binary serves QUIC (capabilities.ts): `enable_http3` frontends with TLS also listen on UDP. */
+  quic?: boolean;
   /** Directory of the certificates' PEM files; required when a frontend terminates TLS (render-tls.ts). */
   certDir?: string;
 }
@@ -38,6 +42,33 @@ const SEND_PROXY: Partial<Record<ProxyProtocol, string>> = {
   proxy_protocol_v2_ssl_cn: 'send-proxy-v2-ssl-cn',
 };
 
+/** The backend's `host`, checked again as one safe word (`;` refused: server options are also a runtime command). */
+const backendHost = (b: Backend) => parseHostPort('host', b.host);
+
+/** The Host header value of the backend's `host`: an IPv6 literal goes in brackets. */
+function hostHeader(b: Backend): string {
+  const h = backendHost(b);
+  if (h.port !== null) return hostPort(h.host, h.port);
+  return h.host.includes(':') ? `[${h.host}]` : h.host;
+}
+
+/** The backend's `host` as TLS SNI, for traffic and checks; none for an IP address (RFC 6066 allows names only). */
+function backendSni(b: Backend): string | null {
+  if (!b.host) return null;
+  const h = backendHost(b);
+  return h.isIp ? null : h.host;
+}
+
+/**
+ * `host` as the SNI of traffic and of TLS checks. Both are set: a check's TLS session reused by traffic would
+ * otherwise carry the check's SNI (pitfall 18). An https check sets its own check-sni.
+ */
+function backendSniArgs(b: Backend): string[] {
+  const sni = backendSni(b);
+  if (!sni) return [];
+  return ['sni', `str(${sni})`, ...(b.healthCheck.config.kind === 'https' ? [] : ['check-sni', sni])];
+}
+
 function verifyArgs(b: Backend): string[] {
   // ignore_ssl_server_verify null reads as false: verify. `@system-ca` because `add server` cannot load a CA file
   // the config did not already load (pitfall 7).
@@ -56,7 +87,7 @@ function serverOptions(b: Backend): string {
   if (b.onMarkedDownAction === 'shutdown_sessions') a.push('on-marked-down', 'shutdown-sessions');
   const sendProxy = SEND_PROXY[b.proxyProtocol];
   if (sendProxy) a.push(sendProxy);
-  if (b.sslBridging) a.push('ssl', ...verifyArgs(b));
+  if (b.sslBridging) a.push('ssl', ...verifyArgs(b), ...backendSniArgs(b));
   // HAProxy refuses `inter 0` and `fall 0`: 0 is read as the smallest accepted value.
   a.push('check', 'inter', ms('check_delay', hc.checkDelayMs, 1),
     'fastinter', ms('transient_check_delay', hc.transientCheckDelayMs, 1),
@@ -68,6 +99,7 @@ function serverOptions(b: Backend): string {
     a.push('check-ssl');
     // `;` would split the runtime command this string is also sent in.
     if (hc.config.sni) a.push('check-sni', safeToken('health_check.https_config.sni', hc.config.sni, ';'));
+    else if (backendSni(b)) a.push('check-sni', backendSni(b)!);
     if (!b.sslBridging) a.push(...verifyArgs(b));
   }
   return a.join(' ');
@@ -161,6 +193,8 @@ function backendSection(b: Backend, ids: Record<string, number>): string[] {
     L.push('stick-table type ipv6 size 100k expire 30m', 'stick on src');
   }
   if (http) L.push('option forwardfor');
+  // set-header takes a log-format string: parseHostPort refused `%`.
+  if (http && b.host) L.push(`http-request set-header Host ${hostHeader(b)}`);
   L.push(...healthCheckLines(b));
   const servers = uniquePool(b.pool).map((ip) => {
     const id = ids[ip];
@@ -176,26 +210,35 @@ function backendSection(b: Backend, ids: Record<string, number>): string[] {
 
 /** The backend serving requests when the pool has no usable server; HTTP only. */
 function failoverSection(b: Backend): string[] {
-  const raw = b.failoverHost!;
-  const h = parseHostPort('failover_host', raw);
-  const port = h.port ?? FAILOVER_DEFAULT_PORT;
+  const t = failoverTarget(b);
+  const h = parseHostPort('failover_host', t.authority);
+  const port = h.port ?? (t.tls ? 443 : FAILOVER_DEFAULT_PORT);
   let server = `server failover ${hostPort(h.host, port)}`;
   // A DNS name is resolved at start (libc) and then by the resolvers; `last` reuses the address from the state file.
   // `none` lets HAProxy start when the name does not resolve (the server stays in MAINT until it does).
   if (!h.isIp) server += ` init-addr last,libc,none resolvers ${RESOLVERS_SECTION}`;
-  if (port === 443) server += ` ssl verify required ca-file @system-ca${h.isIp ? '' : ` sni str(${h.host})`}`;
+  if (t.tls ?? port === 443) server += ` ssl verify required ca-file @system-ca${h.isIp ? '' : ` sni str(${h.host})`}`;
   return [`backend ${failoverBackendName(b.id)}`, '  mode http',
     ...backendTimeouts(b).map((l) => `  ${l}`),
-    // set-header takes a log-format string: `%` was refused by parseHostPort.
-    `  http-request set-header Host ${raw}`, `  ${server}`];
+    // set-header and set-path take log-format strings: `%` was refused by safeToken.
+    `  http-request set-header Host ${t.authority}`, ...(t.path ? [`  http-request set-path ${t.path}`] : []), `  ${server}`];
 }
 
-function frontendSection(f: Frontend, b: Backend, addresses: string[], tls: FrontendTls, rules: string[]): string[] {
+/** The failover host as a target, checked again as one safe word. */
+function failoverTarget(b: Backend): FailoverTarget {
+  const t = parseFailoverTarget(safeToken('failover_host', b.failoverHost!, ';%'));
+  if (!t) throw new Error(`failover_host: ${JSON.stringify(b.failoverHost)} is not a host or URL`);
+  return t;
+}
+
+function frontendSection(f: Frontend, b: Backend, addresses: string[], tls: FrontendTls, rules: string[],
+  quic: boolean): string[] {
   const port = safePort('inbound_port', f.inboundPort);
   const http = b.forwardProtocol === 'http';
   // The frontend takes its backend's mode: an http frontend in front of a tcp backend is fatal (pitfall 14).
   const L = [`mode ${b.forwardProtocol}`, ...addresses.map((a) => `bind ${hostPort(a, port)}${tls.bind}`),
-    `timeout client ${ms('timeout_client', orDefault(f.timeoutClientMs, DEFAULT_TIMEOUT_CLIENT_MS))}`];
+    `timeout client ${ms('timeout_client', orDefault(f.timeoutClientMs, DEFAULT_TIMEOUT_CLIENT_MS))}`,
+    ...http3Lines(f, addresses, { quic, http, tls: quicTls(tls) })];
   // Without it, idle keep-alive clients get read errors at every reload (pitfall 11); it warns in tcp mode.
   if (http) L.push('option idle-close-on-response');
   if (f.connectionRateLimit !== null) {
@@ -219,7 +262,7 @@ function globalSection(s: LbSnapshot, o: RenderOptions): string[] {
     // stderr is the instance's log file; only frontends with access logs log traffic.
     '  log stderr format short local0 info'];
   const out = [`# Generated by Fulcrum for load balancer ${safeToken('lb id', s.lb.id)}. Do not edit.`, ...L, ''];
-  if (s.backends.some((b) => hasFailover(b) && !parseHostPort('failover_host', b.failoverHost!).isIp)) {
+  if (s.backends.some((b) => hasFailover(b) && !parseHostPort('failover_host', failoverTarget(b).authority).isIp)) {
     out.push(`resolvers ${RESOLVERS_SECTION}`, '  parse-resolv-conf', '  hold valid 10s', '');
   }
   out.push('defaults', '  log global', '  option dontlognull', '  timeout connect 5s', '  timeout client 30s',
@@ -245,7 +288,8 @@ export function renderConfig(snapshot: LbSnapshot, opts: RenderOptions): string 
     if (bound.has(f.inboundPort)) throw new Error(`two frontends bind port ${f.inboundPort}`);
     bound.add(f.inboundPort);
     const tls = frontendTls(f, b, snapshot, tlsPaths(opts));
-    out.push(...frontendSection(f, b, addresses, tls, frontendRules(f, b, snapshot, backends, opts.runDir, tls.firstRules)), '');
+    out.push(...frontendSection(f, b, addresses, tls, frontendRules(f, b, snapshot, backends, opts.runDir, tls.firstRules),
+      opts.quic ?? false), '');
   }
   out.push(...acmeListener(snapshot, addresses, tlsPaths(opts)));
   for (const b of byId(snapshot.backends)) {

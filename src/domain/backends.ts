@@ -61,6 +61,8 @@ export interface Backend {
   maxRetries: number | null;
   maxConnections: number | null;
   timeoutQueueMs: number | null;
+  /** Host header (HTTP) and TLS SNI (ssl_bridging) sent to the servers; '' keeps the client's Host and sends no SNI. */
+  host: string;
   createdAt: string;
   updatedAt: string;
 }

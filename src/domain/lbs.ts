@@ -54,6 +54,13 @@ export const LB_TYPES: LbType[] = [
 ];
 export const DEFAULT_LB_TYPE = 'lb-s';
 
+/** The children an LB counts in its answers (`<kind>_count`); every count of the wire LB comes from here. */
+export interface LbCounts {
+  backends: number;
+  frontends: number;
+  routes: number;
+}
+
 /** A deletion in progress is never undone: after `to_delete` only `deleting` (then removal) may follow. */
 export function isBeingDeleted(status: LbStatus): boolean {
   return status === 'to_delete' || status === 'deleting';

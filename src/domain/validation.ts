@@ -70,9 +70,43 @@ export function splitHostPort(s: string): { host: string; port: number | null } 
   return { host, port: port === null ? null : Number(port) };
 }
 
+/** Where a backend fails over to: `host[:port]`, optionally as a URL `http(s)://host[:port][/path]`. */
+export interface FailoverTarget {
+  host: string;
+  port: number | null;
+  /** The authority as written, for the Host header. */
+  authority: string;
+  /** From the scheme; null without one (then port 443 means TLS). */
+  tls: boolean | null;
+  /** The page every failed-over request gets; null keeps the request's own path. */
+  path: string | null;
+}
+
+/**
+ * Reads a failover host: a host name or IP with an optional port, also written as a URL as in Scaleway's S3 failover
+ * guide. The path allows no `%` or `?`: it is written where HAProxy reads a log-format string (set-path).
+ */
+export function parseFailoverTarget(s: string): FailoverTarget | null {
+  const m = /^(?:(https?):\/\/)?([^/]+)(\/[A-Za-z0-9\-._~!$&()*+,;=:@/]*)?$/i.exec(s);
+  const hp = m ? splitHostPort(m[2]) : null;
+  if (!m || !hp || (hp.port !== null && !isPort(hp.port))) return null;
+  const path = m[3] && m[3] !== '/' ? m[3] : null;
+  return { host: hp.host, port: hp.port, authority: m[2], tls: m[1] ? m[1].toLowerCase() === 'https' : null, path };
+}
+
 /** An HTTP health-check path: starts with `/`, visible ASCII only, no `#` or quotes. */
 export function isUriPath(s: string): boolean {
   return s.length <= 2048 && /^\/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*$/.test(s);
+}
+
+/**
+ * A health-check request target: a path (origin form) or a full `http(s)://host[:port][/path]` URL (absolute form,
+ * which RFC 9112 §3.2.2 requires servers to accept, and which Scaleway accepts too). Same characters as a path.
+ */
+export function isCheckUri(s: string): boolean {
+  if (isUriPath(s)) return true;
+  const m = /^https?:\/\/([^/?]+)(.*)$/i.exec(s);
+  return m !== null && s.length <= 2048 && isHostHeader(m[1]) && (m[2] === '' || isUriPath(m[2].startsWith('/') ? m[2] : `/${m[2]}`));
 }
 
 export function isHttpMethod(s: string): boolean {

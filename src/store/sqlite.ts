@@ -5,7 +5,7 @@ import type { Acl } from '../domain/acls.js';
 import type { Backend } from '../domain/backends.js';
 import type { Certificate } from '../domain/certificates.js';
 import type { Frontend } from '../domain/frontends.js';
-import type { Ip } from '../domain/ips.js';
+import { addressSortKey, type Ip } from '../domain/ips.js';
 import type { ApiKey } from '../domain/keys.js';
 import { isBeingDeleted, type Lb, type LbStatus } from '../domain/lbs.js';
 import type { Route } from '../domain/routes.js';
@@ -60,6 +60,7 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    this.db.function('address_order', { deterministic: true }, (a) => addressSortKey(String(a)));
     this.migrate();
   }
 
@@ -104,10 +105,10 @@ export class SqliteStore implements Store {
     return row ? (JSON.parse(row.doc) as T) : null;
   }
 
-  private paged<T>(table: string, where: Where, page: Page): Paged<T> {
+  private paged<T>(table: string, where: Where, page: Page, order = ORDER_SQL[page.orderBy]): Paged<T> {
     const total = (this.stmt(`SELECT COUNT(*) AS n FROM ${table} ${where.sql}`).get(...where.args) as { n: number }).n;
     const items = this.docs<T>(
-      `SELECT doc FROM ${table} ${where.sql} ORDER BY ${ORDER_SQL[page.orderBy]} LIMIT ? OFFSET ?`,
+      `SELECT doc FROM ${table} ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
       ...where.args, page.pageSize, (page.page - 1) * page.pageSize,
     );
     return { items, total };
@@ -238,7 +239,7 @@ export class SqliteStore implements Store {
     if (f.ipType === 'ipv4') w.add("instr(address, ':') = 0");
     if (f.ipType === 'ipv6') w.add("instr(address, ':') > 0");
     for (const tag of f.tags ?? []) w.add('EXISTS (SELECT 1 FROM json_each(json_extract(doc, \'$.tags\')) WHERE value = ?)', tag);
-    return this.paged<Ip>('ips', w, { ...page, orderBy: page.orderBy.startsWith('name') ? 'created_at_asc' : page.orderBy });
+    return this.paged<Ip>('ips', w, page, 'address_order(address) ASC');
   }
 
   async ipsOfLb(lbId: string): Promise<Ip[]> {

@@ -85,6 +85,7 @@ export interface Store {
   // Flexible IPs.
   createIp(ip: Ip): Promise<void>;
   getIp(id: string): Promise<Ip | null>;
+  /** By address, IPv4 in numeric order then IPv6, as Scaleway lists them; `page.orderBy` does not apply. */
   listIps(filter: IpFilter, page: Page): Promise<Paged<Ip>>;
   ipsOfLb(lbId: string): Promise<Ip[]>;
   updateIp(ip: Ip, previousLbId: string | null): Promise<void>;

@@ -5,8 +5,8 @@ import {
   STICKY_SESSIONS, sendProxyV2, type Backend, type HealthCheck, type HealthCheckConfig,
 } from '../domain/backends.js';
 import {
-  LIMITS, clip, isCookieName, isDbUser, isHostHeader, isHostname, isHttpMethod, isPort, isUriPath, normalizeServerIp,
-  splitHostPort,
+  LIMITS, clip, isCookieName, isDbUser, isHostHeader, isHostname, isHttpMethod, isPort, isCheckUri, normalizeServerIp,
+  parseFailoverTarget,
 } from '../domain/validation.js';
 import { DurationInput, Nullable, Problems } from './common.js';
 import { formatProtoDuration } from './durations.js';
@@ -83,13 +83,12 @@ export type BackendSettings = Omit<Backend, 'id' | 'lbId' | 'healthCheck' | 'poo
 /** Reads the fields shared by create and update. PUT replaces everything: an omitted optional field gets its default. */
 export function parseBackendSettings(body: BackendUpdateBody, p: Problems): BackendSettings {
   const protocol = p.oneOf('forward_protocol', body.forward_protocol, FORWARD_PROTOCOLS, 'tcp');
-  // Rules that depend on the protocol are checked only when the protocol itself is valid.
-  const knownProtocol = protocol === body.forward_protocol;
   if (!isPort(body.forward_port)) p.add('forward_port', 'constraint', 'must be a port between 1 and 65535');
   const sticky = p.oneOf('sticky_sessions', body.sticky_sessions, STICKY_SESSIONS, 'none');
   const cookieName = body.sticky_sessions_cookie_name ?? '';
+  // Cookie stickiness on a tcp backend is accepted, stored and echoed like Scaleway does; it has no effect there
+  // (render-notes.ts logs it at each apply).
   if (sticky === 'cookie') {
-    if (knownProtocol && protocol !== 'http') p.add('sticky_sessions', 'constraint', 'cookie stickiness needs forward_protocol http; use table for tcp');
     if (!cookieName) p.add('sticky_sessions_cookie_name', 'required', 'a cookie name is required with cookie stickiness');
     else if (!isCookieName(cookieName)) p.add('sticky_sessions_cookie_name', 'format', 'must be an RFC 6265 token of at most 64 characters (letters, digits and !&*+-.^_|~)');
   } else if (cookieName && !isCookieName(cookieName)) {
@@ -101,15 +100,12 @@ export function parseBackendSettings(body: BackendUpdateBody, p: Problems): Back
   }
   let failoverHost = body.failover_host ?? null;
   if (failoverHost === '') failoverHost = null;
-  if (failoverHost !== null) {
-    if (knownProtocol && protocol !== 'http') p.add('failover_host', 'constraint', 'a failover host needs forward_protocol http');
-    else if (/^[a-z]+:\/\//i.test(failoverHost)) p.add('failover_host', 'format', 'give the host only (host or host:port), without a scheme or path');
-    else {
-      const hp = splitHostPort(failoverHost);
-      if (!hp || (hp.port !== null && !isPort(hp.port))) p.add('failover_host', 'format', `'${clip(failoverHost)}' is not a host name, IP address or host:port`);
-    }
+  // On a tcp backend it is accepted and stored, without effect (inert-settings.ts), like cookie stickiness.
+  if (failoverHost !== null && !parseFailoverTarget(failoverHost)) {
+    p.add('failover_host', 'format', `'${clip(failoverHost)}' is not host[:port] or http(s)://host[:port][/path] (path without % or ?)`);
   }
-  if (body.host) p.add('host', 'constraint', 'a backend host override is not supported by Fulcrum; leave it empty');
+  const host = body.host ?? '';
+  if (host && !isHostHeader(host)) p.add('host', 'format', 'must be a host name or IP address, with an optional port');
   return {
     name: p.text('name', body.name, LIMITS.nameLength, true),
     forwardProtocol: protocol,
@@ -117,9 +113,9 @@ export function parseBackendSettings(body: BackendUpdateBody, p: Problems): Back
     algorithm: p.oneOf('forward_port_algorithm', body.forward_port_algorithm, ALGORITHMS, 'roundrobin'),
     stickySessions: sticky,
     cookieName,
-    timeoutServerMs: p.duration('timeout_server', body.timeout_server, 'ms', 1, BACKEND_DEFAULTS.timeoutServerMs),
-    timeoutConnectMs: p.duration('timeout_connect', body.timeout_connect, 'ms', 1, BACKEND_DEFAULTS.timeoutConnectMs),
-    timeoutTunnelMs: p.duration('timeout_tunnel', body.timeout_tunnel, 'ms', 1, BACKEND_DEFAULTS.timeoutTunnelMs),
+    timeoutServerMs: p.duration('timeout_server', body.timeout_server, 'ms', 0, BACKEND_DEFAULTS.timeoutServerMs),
+    timeoutConnectMs: p.duration('timeout_connect', body.timeout_connect, 'ms', 0, BACKEND_DEFAULTS.timeoutConnectMs),
+    timeoutTunnelMs: p.duration('timeout_tunnel', body.timeout_tunnel, 'ms', 0, BACKEND_DEFAULTS.timeoutTunnelMs),
     onMarkedDownAction: p.oneOf('on_marked_down_action', body.on_marked_down_action, ON_MARKED_DOWN_ACTIONS, 'on_marked_down_action_none'),
     proxyProtocol,
     failoverHost,
@@ -129,6 +125,7 @@ export function parseBackendSettings(body: BackendUpdateBody, p: Problems): Back
     maxRetries: optInt(p, 'max_retries', body.max_retries, 0, LIMITS.maxRetries),
     maxConnections: optInt(p, 'max_connections', body.max_connections, 0, LIMITS.maxConnections),
     timeoutQueueMs: p.duration('timeout_queue', body.timeout_queue, 's', 0, null),
+    host,
   };
 }
 
@@ -179,7 +176,7 @@ function parseCheckConfig(hc: HealthCheckBody, p: Problems, arg: (n: string) => 
       const c = hc[given[0]]!;
       const a = (n: string) => arg(`${given[0]}.${n}`);
       const uri = c.uri || '/';
-      if (!isUriPath(uri)) p.add(a('uri'), 'format', 'must be a path starting with / (no scheme, host, spaces, quotes or #)');
+      if (!isCheckUri(uri)) p.add(a('uri'), 'format', 'must be a path starting with / or a full http(s)://host/path URL (no spaces, quotes or #)');
       const method = c.method || 'GET';
       if (!isHttpMethod(method)) p.add(a('method'), 'format', 'must be an HTTP method in capitals, e.g. GET, HEAD or POST');
       const code = c.code ? c.code : null;
@@ -253,6 +250,7 @@ export function backendToWire(b: Backend, lb: Record<string, unknown>): Record<s
     max_retries: b.maxRetries,
     max_connections: b.maxConnections,
     timeout_queue: b.timeoutQueueMs === null ? null : formatProtoDuration(b.timeoutQueueMs),
-    host: '',
+    // Backends stored before the field existed have none.
+    host: b.host ?? '',
   };
 }

@@ -1,6 +1,6 @@
 // Load balancers (and their instance and LB types) on the wire.
 import { Type, type Static } from '@sinclair/typebox';
-import { regionOfZone, type InstanceState, type Lb, type LbType } from '../domain/lbs.js';
+import { regionOfZone, type InstanceState, type Lb, type LbCounts, type LbType } from '../domain/lbs.js';
 import type { Ip } from '../domain/ips.js';
 import { LIMITS } from '../domain/validation.js';
 import { Nullable, Tags } from './common.js';
@@ -40,9 +40,7 @@ export interface LbView {
   lb: Lb;
   ips: Ip[];
   instance: InstanceState;
-  frontendCount: number;
-  backendCount: number;
-  routeCount: number;
+  counts: LbCounts;
 }
 
 export function lbToWire(v: LbView): Record<string, unknown> {
@@ -69,15 +67,15 @@ export function lbToWire(v: LbView): Record<string, unknown> {
     project_id: lb.projectId,
     ip: v.ips.map(ipToWire),
     tags: lb.tags,
-    frontend_count: v.frontendCount,
-    backend_count: v.backendCount,
+    frontend_count: v.counts.frontends,
+    backend_count: v.counts.backends,
     type: lb.type,
     subscriber: null,
     ssl_compatibility_level: lb.sslCompatibilityLevel,
     created_at: lb.createdAt,
     updated_at: lb.updatedAt,
     private_network_count: 0,
-    route_count: v.routeCount,
+    route_count: v.counts.routes,
     region,
     zone: lb.zone,
   };

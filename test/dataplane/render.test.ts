@@ -2,14 +2,12 @@
 // unsafe user strings. Set UPDATE_GOLDEN=1 to rewrite the golden file after an intended change (then review the diff).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { ALGORITHMS, PROXY_PROTOCOLS, STICKY_SESSIONS, type Backend, type HealthCheckConfig } from '../../src/domain/backends.js';
 import type { LbSnapshot } from '../../src/domain/snapshot.js';
 import { renderConfig, serverArgs, type RenderOptions } from '../../src/dataplane/render.js';
 import { assignServerIds } from '../../src/dataplane/server-ids.js';
+import { check } from '../fixtures/haproxy-check.js';
 import { makeBackend, makeFrontend, makeHealthCheck, makeSnapshot } from '../fixtures/snapshots.js';
 
 const goldenDir = new URL('../../../test/dataplane/golden/', import.meta.url);
@@ -31,25 +29,6 @@ test('rendering does not depend on the order of sections, addresses or pools', (
     backends: [...s.backends].reverse().map((b) => ({ ...b, pool: [...b.pool].reverse() })) };
   assert.equal(renderConfig(shuffled, input.options), renderConfig(s, input.options));
 });
-
-/** `haproxy -c`: exit status, ALERT lines and WARNING lines other than unresolvable failover names. */
-function check(cfg: string): { status: number | null; alerts: string[]; warnings: string[]; out: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'fulcrum-render-'));
-  try {
-    const file = join(dir, 'haproxy.cfg');
-    writeFileSync(file, cfg.replaceAll('/@RUN@', dir));
-    writeFileSync(join(dir, 'server-state'), '1\n');
-    const r = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8', timeout: 30_000 });
-    const out = `${r.stdout}${r.stderr}`;
-    const lines = out.split('\n');
-    // Unresolvable failover names and frontends of an LB without addresses are expected warnings.
-    const expected = /could not resolve address|has no 'bind' directive/;
-    return { status: r.status, out, alerts: lines.filter((l) => l.includes('[ALERT]')),
-      warnings: lines.filter((l) => l.includes('[WARNING]') && !expected.test(l)) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('the golden config passes haproxy -c without alerts or warnings', () => {
   const input = JSON.parse(readFileSync(new URL('all-fields.json', goldenDir), 'utf8')) as { options: RenderOptions };

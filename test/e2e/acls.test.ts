@@ -8,7 +8,7 @@ import { createConnection } from 'node:net';
 import { startHttpServer, startTcpServer } from '../fixtures/servers.js';
 import { startLoad } from '../helpers/load.js';
 import { E2e, measure, report, type Service } from './support/lb.js';
-import { getFrom } from './support/servers.js';
+import { firstLine, getFrom } from './support/servers.js';
 
 const e = E2e.suite('acls');
 
@@ -121,20 +121,8 @@ test('TCP frontend: a denied client\'s connection is closed, an allowed one reac
 });
 
 /** The first line the TCP test server sends, through the LB, from `localAddress`; '' when the LB closes or resets first. */
-function firstLineFrom(localAddress: string, host: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = createConnection({ host, port, localAddress, timeout: 3000 });
-    let data = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      data += d;
-      if (data.includes('\n')) { sock.destroy(); resolve(data.split('\n')[0]); }
-    });
-    sock.on('timeout', () => sock.destroy(new Error('timeout')));
-    sock.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? resolve(data) : reject(err)));
-    sock.on('close', () => resolve(data));
-  });
-}
+const firstLineFrom = (localAddress: string, host: string, port: number): Promise<string> =>
+  firstLine(createConnection({ host, port, localAddress, timeout: 3000 }));
 
 test('ACLs and routes together: ACLs first, then routes', async () => {
   const { svc, fe } = await httpService('main');

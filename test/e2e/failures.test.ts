@@ -62,7 +62,7 @@ test('on_marked_down_action shutdown_sessions cuts an open connection when its s
 });
 
 /** The forms a failover host may take, each with the server standing behind it. */
-const FAILOVER_FORMS: { form: string; skip?: string; start: () => Promise<{ server: HttpTestServer; host: string }> }[] = [
+const FAILOVER_FORMS: { form: string; skip?: string; start: () => Promise<{ server: HttpTestServer; host: string; path?: string }> }[] = [
   { form: 'IP:port', start: async () => {
     const server = await startHttpServer(e.host(), 'failover');
     return { server, host: `${server.host}:${server.port}` };
@@ -70,6 +70,10 @@ const FAILOVER_FORMS: { form: string; skip?: string; start: () => Promise<{ serv
   { form: 'DNS name:port', start: async () => {
     const server = await startHttpServer('127.0.0.1', 'failover'); // localhost, from /etc/hosts
     return { server, host: `localhost:${server.port}` };
+  } },
+  { form: 'URL with a page', start: async () => {
+    const server = await startHttpServer(e.host(), 'failover');
+    return { server, host: `http://${server.host}:${server.port}/maintenance.html`, path: '/maintenance.html' };
   } },
   { form: 'IP alone (port 80)', skip: process.getuid?.() === 0 ? undefined : 'binding port 80 needs root', start: async () => {
     const server = await startHttpServer(e.host(), 'failover', 80);
@@ -80,7 +84,7 @@ const FAILOVER_FORMS: { form: string; skip?: string; start: () => Promise<{ serv
 for (const { form, skip, start } of FAILOVER_FORMS) {
   test(`failover_host (${form}): when every server is down, the failover host answers, with its name as Host header`, { skip }, async () => {
     const [server] = e.serve(...await startHttpServers([e.host()]));
-    const { server: failover, host: failoverHost } = await start();
+    const { server: failover, host: failoverHost, path } = await start();
     e.serve(failover);
     const svc = await e.lb.service({ forwardPort: server.port, serverIp: [server.host], failoverHost,
       healthCheck: fastCheck({ httpConfig: { uri: '/health', method: 'GET', code: 200, hostHeader: '' } }) });
@@ -92,8 +96,10 @@ for (const { form, skip, start } of FAILOVER_FORMS) {
     await measure(`failover_host ${form}: health check failing -> failover host answers`, performance.now(),
       async () => (await svc.get()).body === 'failover');
     const r = await svc.get('/page');
-    assert.deepEqual([r.status, r.body, failover.lastPath], [200, 'failover', '/page']);
-    assert.equal(failover.lastHeaders?.host, failoverHost, 'the failover host gets its own name as Host');
+    // A URL with a path serves that page for every request.
+    assert.deepEqual([r.status, r.body, failover.lastPath], [200, 'failover', path ?? '/page']);
+    assert.equal(failover.lastHeaders?.host, failoverHost.replace(/^https?:\/\//, '').replace(/\/.*$/, ''),
+      'the failover host gets its own name (and port) as Host');
 
     server.healthy = true;
     await measure(`failover_host ${form}: health check passing again -> pool server answers`, performance.now(),

@@ -1,13 +1,16 @@
 // Routes in real traffic: by Host header (case and port ignored), with subdomains, by path prefix, by the SNI of a TLS
-// ClientHello on a TCP frontend (passthrough: the backends terminate TLS), the precedence between overlapping routes,
-// and route changes under load without a failed request.
+// ClientHello on a TCP frontend (passthrough: the backends terminate TLS) and by the SNI of a TLS-terminating TCP
+// frontend, the precedence between overlapping routes, and route changes under load without a failed request.
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { before, test } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import type { Lbv1 } from '@scaleway/sdk-lb';
-import { startHttpServer } from '../fixtures/servers.js';
+import { Pki } from '../fixtures/pki.js';
+import { startHttpServer, startTcpServer } from '../fixtures/servers.js';
 import { startLoad } from '../helpers/load.js';
 import { E2e, report, type Service } from './support/lb.js';
+import { firstLine } from './support/servers.js';
 import { selfSigned, startHttpsServer, type SelfSigned } from './support/tls.js';
 
 const e = E2e.suite('routes');
@@ -87,6 +90,29 @@ test('sni routes on a TCP frontend: TLS passthrough by the ClientHello\'s server
   assert.equal(await httpsVia(e.lb.ip, svc.port, 'example.net'), 'tls-b');
   assert.equal(await httpsVia(e.lb.ip, svc.port, 'other.test'), 'tls-default');
   assert.ok(a.hits >= 2 && b.hits >= 2, 'the backends terminated TLS themselves');
+});
+
+/** The first line a TCP test server sends, through a TLS connection the LB terminates, with this SNI. */
+const firstLineOverTls = (ip: string, port: number, servername: string, ca: string): Promise<string> =>
+  firstLine(tlsConnect({ host: ip, port, servername, ca, checkServerIdentity: () => undefined, timeout: 5000 }));
+
+test('sni routes on a TLS-terminating TCP frontend: the SNI of the connection picks the backend', async () => {
+  const pki = await Pki.create();
+  e.serve({ close: async () => pki.close() });
+  const leaf = await pki.leaf(['a.test', 'example.net', '*.example.net']);
+  const cert = await e.api.createCertificate({ lbId: e.lb.id, name: 'sni', customCertificate: { certificateChain: leaf.chain } });
+  const tcp = async (id: string) => e.serve(await startTcpServer(e.host(), id))[0];
+  const [dflt, a, b] = [await tcp('plain-default'), await tcp('plain-a'), await tcp('plain-b')];
+  const svc = await e.lb.service({ forwardProtocol: 'tcp', forwardPort: dflt.port, serverIp: [dflt.host] }, { certificateIds: [cert.id] });
+  const fe = await frontendOf(svc);
+  const be = async (s: typeof a) => e.lb.backend({ name: s.id, forwardProtocol: 'tcp', forwardPort: s.port, serverIp: [s.host] });
+  await route(fe, (await be(a)).id, { sni: 'a.test' });
+  await route(fe, (await be(b)).id, { sni: 'example.net', matchSubdomains: true });
+  await e.lb.ready();
+  const line = (sni: string) => firstLineOverTls(e.lb.ip, svc.port, sni, pki.rootCert);
+  assert.equal(await line('a.test'), 'plain-a');
+  assert.equal(await line('www.example.net'), 'plain-b');
+  assert.equal(await line('other.test'), 'plain-default');
 });
 
 test('routes created, changed and deleted under load: 0 failed requests', async () => {

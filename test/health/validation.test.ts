@@ -48,7 +48,7 @@ const BAD_USERS = ['', ' ', 'check user', "o'brien", 'a"b', 'a#b', 'a\nb', 'a\\b
 const CASES: Array<{ field: string; bad: Array<{ config?: Config; hc?: Partial<Lbv1.HealthCheck> }> }> = [
   { field: 'mysql_config.user', bad: BAD_USERS.map((user) => ({ config: { mysqlConfig: { user } } })) },
   { field: 'pgsql_config.user', bad: BAD_USERS.map((user) => ({ config: { pgsqlConfig: { user } } })) },
-  { field: 'http_config.uri', bad: ['health', '/a b', '/a#b', '/a"b', "/a'b", 'http://x/health', '/a\nb', '/a\\b'].map((uri) => ({ config: http({ uri }) })) },
+  { field: 'http_config.uri', bad: ['health', '/a b', '/a#b', '/a"b', "/a'b", '/a\nb', '/a\\b', 'ftp://x/health', 'http://x y/h'].map((uri) => ({ config: http({ uri }) })) },
   { field: 'http_config.method', bad: ['get', 'G ET', 'GET\n', 'ABCDEFGHIJKLMNOPQ', 'GE%T', 'GET;'].map((method) => ({ config: http({ method }) })) },
   { field: 'http_config.code', bad: [99, 600, -1].map((code) => ({ config: http({ code }) })) },
   { field: 'http_config.host_header', bad: ['a b', 'a%b', 'a"b', 'a#b', 'h:99999', 'a\nb', 'a/b', 'a;b'].map((hostHeader) => ({ config: http({ hostHeader }) })) },
@@ -109,6 +109,8 @@ test('values at the edges of what is accepted reach HAProxy, which runs them', a
     { config: { pgsqlConfig: { user: 'A-1.b_c' } } },
     { config: http({ uri: "/a?x=$HOME&y=(1);z=%41*!,:@~", method: 'OPTIONS', code: 418, hostHeader: '[::1]:8080' }) },
     { config: https({ uri: '/', method: 'HEAD', code: 100, hostHeader: 'h_1.example:1', sni: 'a_b.example.' }) },
+    { config: http({ uri: 'http://test.com/health', method: 'GET', code: 200 }) },
+    { config: https({ uri: 'https://[::1]:8443/h?x=1', method: 'GET' }) },
     { config: { ldapConfig: {} }, hc: { checkDelay: '100', checkTimeout: '100', transientCheckDelay: '0.1s', checkMaxRetries: 9999, port: 65535 } },
     { config: { redisConfig: {} }, hc: { checkDelay: '2147483647', checkTimeout: '2147483647', transientCheckDelay: '2147483.647s', checkSendProxy: true } },
   ];

@@ -66,7 +66,8 @@ export class Fulcrum {
     });
     this.child.stdout!.on('data', (d) => { this.output += d; });
     this.child.stderr!.on('data', (d) => { this.output += d; });
-    const deadline = Date.now() + 15_000;
+    // Generous: on a machine loaded by other suites a cold start (module loading) has taken over 10 s.
+    const deadline = Date.now() + 30_000;
     for (;;) {
       if (this.child.exitCode !== null) throw new Error(`fulcrum exited: ${this.output}`);
       if (this.opts.secretKey === null) this.key = /admin secret key[^:]*: ([0-9a-f-]{36})/.exec(this.output)?.[1] ?? this.key;

@@ -37,10 +37,16 @@ export function requestArbitraries(o: ArbitraryOptions) {
     hostname, fc.tuple(hostname, port).map(([h, p]) => `${h}:${p}`), v4, fc.tuple(v4, port).map(([h, p]) => `${h}:${p}`),
     v6, fc.tuple(v6, port).map(([h, p]) => `[${h}]:${p}`),
   );
-  const failoverHost = o.dnsNames ? hostPort : fc.oneof(v4, fc.tuple(v4, port).map(([h, p]) => `${h}:${p}`), fc.tuple(v6, port).map(([h, p]) => `[${h}]:${p}`));
+  const failoverAuthority = o.dnsNames ? hostPort : fc.oneof(v4, fc.tuple(v4, port).map(([h, p]) => `${h}:${p}`), fc.tuple(v6, port).map(([h, p]) => `[${h}]:${p}`));
+  // Also as a URL (scheme, optional page), as in Scaleway's S3 failover guide.
+  const failoverHost = fc.oneof(failoverAuthority, fc.tuple(fc.constantFrom('http://', 'https://', 'HTTPS://'), failoverAuthority,
+    fc.constantFrom('', '/', '/error.html', '/a/b-c_d.html')).map(([s, a, p]) => `${s}${a}${p}`));
 
   const cookieName = fc.string({ unit: chars('ABCabc019!&*+-.^_|~'), minLength: 1, maxLength: 20 });
-  const uri = fc.string({ unit: chars('abcAB019-._~!$&()*+,;=:@%/?'), maxLength: 30 }).map((s) => `/${s}`);
+  const path = fc.string({ unit: chars('abcAB019-._~!$&()*+,;=:@%/?'), maxLength: 30 }).map((s) => `/${s}`);
+  // A path, or a full URL (absolute-form request target).
+  const uri = fc.oneof({ weight: 3, arbitrary: path },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('http://', 'https://'), hostPort, path).map(([s, h, p]) => `${s}${h}${p}`) });
   const method = fc.oneof(fc.constantFrom('GET', 'HEAD', 'POST', 'OPTIONS'), fc.string({ unit: chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), minLength: 1, maxLength: 16 }));
   const dbUser = fc.string({ unit: chars('abcABC019_.-'), minLength: 1, maxLength: 63 });
   const serverIp = fc.oneof(
@@ -87,6 +93,7 @@ export function requestArbitraries(o: ArbitraryOptions) {
     proxy_protocol: opt(fc.constantFrom('proxy_protocol_none', 'proxy_protocol_v1', 'proxy_protocol_v2', 'proxy_protocol_v2_ssl',
       'proxy_protocol_v2_ssl_cn')),
     failover_host: opt(failoverHost),
+    host: opt(hostPort),
     ssl_bridging: opt(fc.boolean()), ignore_ssl_server_verify: opt(fc.boolean()),
     redispatch_attempt_count: opt(range(0, 32)), max_retries: opt(range(0, 32)), max_connections: opt(range(0, 100_000)),
     timeout_queue: opt(fc.oneof(fc.constantFrom('0s', '4s', '0.5s', '2147483.647s'), range(0, 2_147_483))),
@@ -108,6 +115,7 @@ export function requestArbitraries(o: ArbitraryOptions) {
   const HOSTILE: Record<string, fc.Arbitrary<unknown>> = {
     sticky_sessions_cookie_name: text(cookieName),
     failover_host: text(failoverHost),
+    host: text(hostPort),
     'health_check.http_config.uri': text(uri),
     'health_check.http_config.method': text(method),
     'health_check.http_config.host_header': text(hostPort),

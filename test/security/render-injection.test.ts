@@ -71,13 +71,21 @@ function twin(b: Backend, i: number): { backend: Backend; values: Map<string, st
   const swap = (placeholder: string, value: string) => { values.set(placeholder, value); return placeholder; };
   const t: Backend = structuredClone(b);
   if (b.cookieName) t.cookieName = swap(`phcookie${i}`, b.cookieName);
-  if (b.failoverHost) {
-    const hp = splitHostPort(b.failoverHost);
-    assert.ok(hp, `stored failover_host ${JSON.stringify(b.failoverHost)} is a host`);
+  /** `host[:port]` with the host swapped for a placeholder of the same kind (IPv4, IPv6 or name). */
+  const swapHost = (authority: string, name: 'failover' | 'backendhost') => {
+    const hp = splitHostPort(authority);
+    assert.ok(hp, `stored ${name} ${JSON.stringify(authority)} is a host`);
     const kind = isIP(hp.host);
-    const ph = kind === 4 ? `192.0.2.${i + 1}` : kind === 6 ? `2001:db8:ffff::${i + 1}` : `phfailover${i}.example`;
-    t.failoverHost = b.failoverHost.replace(hp.host, swap(ph, hp.host));
+    const [v4, v6] = name === 'failover' ? ['192.0.2', '2001:db8:ffff:'] : ['198.51.100', '2001:db8:eeee:'];
+    const ph = kind === 4 ? `${v4}.${i + 1}` : kind === 6 ? `${v6}:${i + 1}` : `ph${name}${i}.example`;
+    return authority.replace(hp.host, swap(ph, hp.host));
+  };
+  if (b.failoverHost) {
+    const m = /^((?:https?:\/\/)?)([^/]+)(.*)$/i.exec(b.failoverHost);
+    assert.ok(m, `stored failover_host ${JSON.stringify(b.failoverHost)} is a host or URL`);
+    t.failoverHost = `${m[1]}${swapHost(m[2], 'failover')}${m[3].length > 1 ? swap(`/phpath${i}`, m[3]) : m[3]}`;
   }
+  if (b.host) t.host = swapHost(b.host, 'backendhost');
   const c = t.healthCheck.config;
   const oc = b.healthCheck.config;
   if ((c.kind === 'mysql' || c.kind === 'pgsql') && (oc.kind === 'mysql' || oc.kind === 'pgsql')) c.user = swap(`phuser${i}`, oc.user);
@@ -206,7 +214,8 @@ function twinRoutes(routes: Route[], values: Map<string, string>): Route[] {
   return routes.map((r) => {
     const k = String(rank.get(r.id)).padStart(4, '0');
     const ph = `${r.match.kind === 'path_begin' ? '/' : ''}ph${k}z`.padEnd(r.match.value.length + 10, 'q');
-    values.set(ph, r.match.value);
+    // Host and SNI names are written lower-case (they match case-insensitively).
+    values.set(ph, r.match.kind === 'path_begin' ? r.match.value : r.match.value.toLowerCase());
     return { ...r, match: { ...r.match, value: ph } };
   });
 }

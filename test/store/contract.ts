@@ -4,11 +4,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { Acl } from '../../src/domain/acls.js';
 import type { Backend } from '../../src/domain/backends.js';
 import type { Frontend } from '../../src/domain/frontends.js';
 import type { Ip } from '../../src/domain/ips.js';
 import { hashSecretKey, newAccessKey, type ApiKey } from '../../src/domain/keys.js';
 import type { Lb } from '../../src/domain/lbs.js';
+import type { Route } from '../../src/domain/routes.js';
 import { ConflictError, type OrderBy, type Page, type Store } from '../../src/store/store.js';
 import { makeBackend, makeFrontend, makeLb } from '../fixtures/snapshots.js';
 
@@ -329,9 +331,10 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.equal(await store.getIp(randomUUID()), null);
         const ids = async (f: Partial<Parameters<Store['listIps']>[0]>, p = page()) =>
           (await store.listIps({ zone: 'fr-par-1', ...f }, p)).items.map((x) => x.id);
-        assert.deepEqual(await ids({}), [a.id, b.id, c.id]);
+        // By address: IPv4 first (a before c), then IPv6.
+        assert.deepEqual(await ids({}), [a.id, c.id, b.id]);
         assert.deepEqual(await ids({ zone: 'nl-ams-1' }), [d.id]);
-        assert.deepEqual(await ids({ ipType: 'all' }), [a.id, b.id, c.id]);
+        assert.deepEqual(await ids({ ipType: 'all' }), [a.id, c.id, b.id]);
         assert.deepEqual(await ids({ ipType: 'ipv4' }), [a.id, c.id]);
         assert.deepEqual(await ids({ ipType: 'ipv6' }), [b.id]);
         assert.deepEqual(await ids({ ipAddress: b.address }), [b.id]);
@@ -341,11 +344,19 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.deepEqual(await ids({ organizationId: P1 }), [a.id, b.id]);
         assert.deepEqual(await ids({ projectIds: [P1] }), [a.id, b.id]);
         assert.deepEqual(await ids({ projectIds: [] }), []);
-        assert.deepEqual(await ids({}, page({ orderBy: 'created_at_desc' })), [c.id, b.id, a.id]);
+        assert.deepEqual(await ids({}, page({ orderBy: 'created_at_desc' })), [a.id, c.id, b.id]);
         const p2 = await store.listIps({ zone: 'fr-par-1' }, page({ page: 2, pageSize: 2 }));
-        assert.deepEqual(p2.items, [c]);
+        assert.deepEqual(p2.items, [b]);
         assert.equal(p2.total, 3);
         assert.deepEqual(await store.usedAddresses(), new Set([a.address, b.address, c.address, d.address]));
+      });
+
+      test('listed by address in numeric order, IPv4 before IPv6, whatever the creation order', async () => {
+        const addresses = ['2001:db8::1', '198.51.100.20', '203.0.113.1', '198.51.100.3', '2001:db8::a:0', '2001:db8::b'];
+        const created = addresses.map((address) => ip({ zone: 'pl-waw-1', address }));
+        for (const x of created) await store.createIp(x);
+        const listed = (await store.listIps({ zone: 'pl-waw-1' }, page())).items.map((x) => x.address);
+        assert.deepEqual(listed, ['198.51.100.3', '198.51.100.20', '203.0.113.1', '2001:db8::1', '2001:db8::b', '2001:db8::a:0']);
       });
 
       test('an address is unique across zones: ConflictError, nothing written', async () => {
@@ -555,6 +566,104 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.deepEqual(await peer.findApiKey(a.key.secretHash), a.key);
         await peer.revokeApiKey(a.key.accessKey, at());
         assert.equal(await store.findApiKey(a.key.secretHash), null);
+      });
+    });
+
+    describe('routes and ACLs', () => {
+      const route = (f: Frontend, backendId: string, value: string): Route => ({ id: randomUUID(), lbId: f.lbId, frontendId: f.id, backendId,
+        match: { kind: 'host_header', value, matchSubdomains: false }, createdAt: at(), updatedAt: at() });
+      const acl = (f: Frontend, index: number, name = `acl${index}`): Acl => ({ id: randomUUID(), lbId: f.lbId, frontendId: f.id, name,
+        description: '', index, action: { type: 'deny', redirect: null }, createdAt: at(), updatedAt: at(),
+        match: { ipSubnet: ['10.0.0.0/8'], ipsEdgeServices: false, httpFilter: 'acl_http_filter_none', httpFilterValue: [], httpFilterOption: null, invert: false } });
+
+      test('routes: create, get, list by zone, project and frontend, update, delete, count; each write bumps the LB once', async () => {
+        const a = await storedLb();
+        const other = await storedLb({ projectId: P2, organizationId: P2 });
+        const [b1, b2] = [await storedBackend(a.id), await storedBackend(a.id)];
+        const [f1, f2] = [await storedFrontend(a.id, b1.id, 80), await storedFrontend(a.id, b1.id, 81)];
+        const ob = await storedBackend(other.id);
+        const of = await storedFrontend(other.id, ob.id, 80);
+        const r1 = route(f1, b2.id, 'a.test');
+        await bumpsOnce(a.id, () => store.createRoute(r1));
+        const r2 = route(f2, b2.id, 'b.test');
+        const r3 = route(of, ob.id, 'c.test');
+        await store.createRoute(r2);
+        await store.createRoute(r3);
+        assert.deepEqual(await store.getRoute(r1.id), r1);
+        assert.equal(await store.getRoute(randomUUID()), null);
+        const ids = async (f: Partial<Parameters<Store['listRoutes']>[0]>, p = page()) =>
+          (await store.listRoutes({ zone: 'fr-par-1', ...f }, p)).items.map((r) => r.id);
+        assert.deepEqual(await ids({}), [r1.id, r2.id, r3.id]);
+        assert.deepEqual(await ids({ frontendId: f2.id }), [r2.id]);
+        assert.deepEqual(await ids({ projectIds: [P2] }), [r3.id]);
+        assert.deepEqual(await ids({ zone: 'nl-ams-1' }), []);
+        assert.deepEqual(await ids({}, page({ orderBy: 'created_at_desc', pageSize: 2 })), [r3.id, r2.id]);
+        assert.equal((await store.listRoutes({ zone: 'fr-par-1' }, page({ pageSize: 1 }))).total, 3);
+        assert.deepEqual(await store.routesOfFrontend(f1.id), [r1]);
+        assert.deepEqual(await store.routesOfBackend(b2.id), [r1, r2]);
+        assert.equal(await store.countRoutes(a.id), 2);
+
+        const moved = { ...r1, backendId: b1.id, match: { kind: 'path_begin' as const, value: '/x', matchSubdomains: false }, updatedAt: at() };
+        await bumpsOnce(a.id, () => store.updateRoute(moved));
+        assert.deepEqual(await store.getRoute(r1.id), moved);
+        assert.deepEqual(await store.routesOfBackend(b1.id), [moved]);
+        await bumpsOnce(a.id, () => store.deleteRoute(r1.id));
+        assert.equal(await store.getRoute(r1.id), null);
+        assert.deepEqual(await notified(() => store.deleteRoute(r1.id)), []);
+        assert.equal(await store.countRoutes(a.id), 1);
+      });
+
+      test('ACLs: create, get, list with name filter, update, delete; setAcls replaces all at once', async () => {
+        const a = await storedLb();
+        const b = await storedBackend(a.id);
+        const [f1, f2] = [await storedFrontend(a.id, b.id, 80), await storedFrontend(a.id, b.id, 81)];
+        const x = acl(f1, 2, 'block');
+        await bumpsOnce(a.id, () => store.createAcl(x));
+        const y = acl(f1, 1, 'allow');
+        const z = acl(f2, 1);
+        await store.createAcl(y);
+        await store.createAcl(z);
+        assert.deepEqual(await store.getAcl(x.id), x);
+        assert.equal(await store.getAcl(randomUUID()), null);
+        assert.deepEqual((await store.listAcls({ frontendId: f1.id }, page())).items, [x, y]);
+        assert.deepEqual((await store.listAcls({ frontendId: f1.id, name: 'llo' }, page())).items, [y]);
+        assert.deepEqual((await store.listAcls({ frontendId: f1.id }, page({ orderBy: 'name_asc' }))).items, [y, x]);
+        assert.deepEqual(await store.aclsOfFrontend(f2.id), [z]);
+        const x2 = { ...x, index: 9, updatedAt: at() };
+        await bumpsOnce(a.id, () => store.updateAcl(x2));
+        assert.deepEqual(await store.getAcl(x.id), x2);
+
+        const fresh = [acl(f1, 5), acl(f1, 6)];
+        await bumpsOnce(a.id, () => store.setAcls(f1.id, a.id, fresh));
+        assert.deepEqual(await store.aclsOfFrontend(f1.id), fresh);
+        assert.equal(await store.getAcl(x.id), null);
+        assert.deepEqual(await store.aclsOfFrontend(f2.id), [z], 'other frontends keep theirs');
+        await bumpsOnce(a.id, () => store.deleteAcl(fresh[0].id));
+        assert.deepEqual(await store.aclsOfFrontend(f1.id), [fresh[1]]);
+        assert.deepEqual(await notified(() => store.deleteAcl(fresh[0].id)), []);
+      });
+
+      test('the snapshot carries routes and ACLs; deleting a frontend or the LB deletes them', async () => {
+        const a = await storedLb();
+        const b = await storedBackend(a.id);
+        const f = await storedFrontend(a.id, b.id, 80);
+        const r = route(f, b.id, 'a.test');
+        const x = acl(f, 0);
+        await store.createRoute(r);
+        await store.createAcl(x);
+        const snap = await store.snapshot(a.id);
+        assert.deepEqual(snap?.routes, [r]);
+        assert.deepEqual(snap?.acls, [x]);
+        await bumpsOnce(a.id, () => store.deleteFrontend(f.id));
+        assert.equal(await store.getRoute(r.id), null);
+        assert.equal(await store.getAcl(x.id), null);
+        assert.equal(await store.countRoutes(a.id), 0);
+
+        const f2 = await storedFrontend(a.id, b.id, 81);
+        await store.createRoute(route(f2, b.id, 'b.test'));
+        await store.createAcl(acl(f2, 0));
+        await store.deleteLb(a.id, true);
+        assert.deepEqual((await store.listRoutes({ zone: 'fr-par-1' }, page())).items, []);
       });
     });
 

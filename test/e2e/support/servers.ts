@@ -232,3 +232,21 @@ export function wsUpgradeRequest(host: string): string {
   return `GET /ws HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
     + `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
 }
+
+/**
+ * The first line a peer sends on `sock` (a TCP test server sends its id), then the socket is closed; '' when the peer
+ * (or the LB in between) closes or resets the connection first. Bounded by the socket's own timeout.
+ */
+export function firstLine(sock: Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      data += d;
+      if (data.includes('\n')) { sock.destroy(); resolve(data.split('\n')[0]); }
+    });
+    sock.on('timeout', () => sock.destroy(new Error('timeout')));
+    sock.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? resolve(data) : reject(err)));
+    sock.on('close', () => resolve(data));
+  });
+}

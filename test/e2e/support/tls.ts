@@ -34,6 +34,8 @@ export interface HttpsTestServer {
   hits: number;
   /** When false, `/health` answers 503. */
   healthy: boolean;
+  /** The SNI of each TLS connection accepted ('' when the client sent none). */
+  snis: string[];
   close(): Promise<void>;
 }
 
@@ -41,7 +43,7 @@ export interface HttpsTestServer {
 export async function startHttpsServer(host: string, id: string, tls: SelfSigned, port = 0): Promise<HttpsTestServer> {
   const srv: Server = createServer({ key: tls.key, cert: tls.cert });
   const t: HttpsTestServer = {
-    host, id, port: 0, hits: 0, healthy: true,
+    host, id, port: 0, hits: 0, healthy: true, snis: [],
     close: () => new Promise((resolve) => { srv.closeAllConnections(); srv.close(() => resolve()); }),
   };
   srv.on('request', (req, res) => {
@@ -53,6 +55,7 @@ export async function startHttpsServer(host: string, id: string, tls: SelfSigned
     res.writeHead(200, { 'content-type': 'text/plain' }).end(id);
   });
   srv.on('tlsClientError', () => undefined);
+  srv.on('secureConnection', (s) => { t.snis.push(typeof s.servername === 'string' ? s.servername : ''); });
   await new Promise<void>((resolve, reject) => {
     srv.once('error', reject);
     srv.listen(port, host, () => resolve());
