@@ -106,9 +106,11 @@ test('sni routes on a TLS-terminating TCP frontend: the SNI of the connection pi
   const svc = await e.lb.service({ forwardProtocol: 'tcp', forwardPort: dflt.port, serverIp: [dflt.host] }, { certificateIds: [cert.id] });
   const fe = await frontendOf(svc);
   const be = async (s: typeof a) => e.lb.backend({ name: s.id, forwardProtocol: 'tcp', forwardPort: s.port, serverIp: [s.host] });
-  await route(fe, (await be(a)).id, { sni: 'a.test' });
-  await route(fe, (await be(b)).id, { sni: 'example.net', matchSubdomains: true });
+  const [beA, beB] = [await be(a), await be(b)];
+  await route(fe, beA.id, { sni: 'a.test' });
+  await route(fe, beB.id, { sni: 'example.net', matchSubdomains: true });
   await e.lb.ready();
+  await e.lb.checked(beA, beB);
   const line = (sni: string) => firstLineOverTls(e.lb.ip, svc.port, sni, pki.rootCert);
   assert.equal(await line('a.test'), 'plain-a');
   assert.equal(await line('www.example.net'), 'plain-b');
