@@ -16,17 +16,19 @@ import { log } from './lib/util.js';
 import { generateDocs } from './report.js';
 import { rulesBench, type RulesOptions } from './rules.js';
 import { scale, type ScaleOptions } from './scale.js';
+import { tableChanges, type TableChangesOptions } from './table-changes.js';
 import { tlsBench, type TlsOptions } from './tls.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 
-const SECTIONS = ['datapath', 'rules', 'changes', 'control', 'scale', 'tls'] as const;
+const SECTIONS = ['datapath', 'rules', 'changes', 'table', 'control', 'scale', 'tls'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Profile {
   datapath: DataPathOptions;
   rules: RulesOptions;
   changes: ChangePathOptions;
+  table: TableChangesOptions;
   control: ControlOptions;
   scale: ScaleOptions;
   tls: TlsOptions;
@@ -36,6 +38,7 @@ const FULL: Profile = {
   datapath: { seconds: 3, rounds: 3, warmupSeconds: 1, connections: 50, threads: 1, workloads: WORKLOADS, parityRounds: 4 },
   rules: { seconds: 3, rounds: 5, connections: 50, threads: 1 },
   changes: { each: 100, mixed: 1000, reloadEach: 100, phaseSeconds: 150, mixedSeconds: 360 },
+  table: { changes: 10 },
   control: { seconds: 5, rate: 1000, connections: 10, creates: 200 },
   scale: { backends: 300, frontends: 300, serversPerBackend: 100, lbs: 100, renderRepeats: 5, apiSeconds: 3 },
   tls: { seconds: 3, rounds: 3, connections: 50, threads: 1 },
@@ -45,6 +48,7 @@ const QUICK: Profile = {
   datapath: { seconds: 1, rounds: 1, warmupSeconds: 0, connections: 50, threads: 1, workloads: WORKLOADS, parityRounds: 1 },
   rules: { seconds: 1, rounds: 1, connections: 50, threads: 1 },
   changes: { each: 6, mixed: 30, reloadEach: 6, phaseSeconds: 30, mixedSeconds: 30 },
+  table: { changes: 3 },
   control: { seconds: 1, rate: 1000, connections: 10, creates: 30 },
   scale: { backends: 10, frontends: 10, serversPerBackend: 100, lbs: 5, renderRepeats: 2, apiSeconds: 1 },
   tls: { seconds: 1, rounds: 1, connections: 50, threads: 1 },
@@ -96,14 +100,17 @@ async function main(): Promise<void> {
   const only = onlyArg ? onlyArg.slice(7).split(',') as Section[] : [...SECTIONS];
   const docsOnly = args.includes('--docs-only');
   const profile: Profile = structuredClone(quick ? QUICK : FULL);
-  // Development overrides of the data path: --workloads=a,b --rounds=N --seconds=N.
+  // Development overrides: --workloads=a,b --rounds=N --seconds=N (data path), --scale=big|many (scale parts).
   const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   if (opt('workloads')) profile.datapath.workloads = opt('workloads')!.split(',') as DataPathOptions['workloads'];
   if (opt('rounds')) profile.datapath.rounds = Number(opt('rounds'));
   if (opt('seconds')) profile.datapath.seconds = Number(opt('seconds'));
+  if (opt('scale')) profile.scale.parts = opt('scale')!.split(',') as ScaleOptions['parts'];
   const resultsDir = join(ROOT, 'bench', 'results');
-  // A run of some sections only (--only) never replaces the full run's results.
-  const out = join(resultsDir, quick ? 'quick.json' : only.length < SECTIONS.length ? `only-${only.join('-')}.json` : 'latest.json');
+  // A run of some sections only (--only) never replaces the full run's results; --out=NAME names its file
+  // (bench/results/NAME.json, e.g. a before/after pair).
+  const out = join(resultsDir, opt('out') ? `${opt('out')}.json` : quick ? 'quick.json'
+    : only.length < SECTIONS.length ? `only-${only.join('-')}.json` : 'latest.json');
   if (docsOnly) {
     generateDocs(JSON.parse(readFileSync(join(resultsDir, 'latest.json'), 'utf8')), ROOT);
     return;
@@ -146,6 +153,7 @@ async function main(): Promise<void> {
         if (s === 'datapath') results.datapath = await dataPath(api, profile.datapath);
         else if (s === 'rules') results.rules = await rulesBench(api, profile.rules);
         else if (s === 'changes') results.changes = await changePath(api, profile.changes);
+        else if (s === 'table') results.table = await tableChanges(api, profile.table);
         else if (s === 'control') results.control = await controlPlane(api, profile.control);
         else if (s === 'scale') results.scale = await scale(api, profile.scale);
         else if (s === 'tls') results.tls = await tlsBench(api, profile.tls);
@@ -170,8 +178,8 @@ async function main(): Promise<void> {
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   rmSync(`${out}.partial`, { force: true });
   log(`results in ${out} (${results.totalSeconds} s)`);
-  if (!quick && only.length === SECTIONS.length && !results.errors) generateDocs(results, ROOT);
-  else generateDocs(results, ROOT, { dryRun: true });
+  if (!quick && !opt('out') && only.length === SECTIONS.length && !results.errors) generateDocs(results, ROOT);
+  else if (!opt('out')) generateDocs(results, ROOT, { dryRun: true });
 }
 
 main().then(() => process.exit(0), (e) => {

@@ -22,6 +22,8 @@ export interface ScaleOptions {
   renderRepeats: number;
   /** Duration of each API latency run at full size, s. */
   apiSeconds: number;
+  /** Parts to run (both when unset): the LB at full size, and many LBs. */
+  parts?: ('big' | 'many')[];
 }
 
 export interface ScaleResult {
@@ -264,8 +266,7 @@ async function many(api: Api, o: ScaleOptions): Promise<ScaleResult['many']> {
   }
 }
 
-export async function scale(api: Api, o: ScaleOptions): Promise<ScaleResult> {
-  const b = await big(api, o);
-  const m = await many(api, o);
-  return { big: b, many: m };
+export async function scale(api: Api, o: ScaleOptions): Promise<Partial<ScaleResult>> {
+  const parts = o.parts ?? ['big', 'many'];
+  return { big: parts.includes('big') ? await big(api, o) : undefined, many: parts.includes('many') ? await many(api, o) : undefined };
 }

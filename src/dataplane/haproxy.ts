@@ -22,7 +22,7 @@ export interface LbPaths {
   logFile: string;
   /** Requests of the frontends with enable_access_logs (stdout, see render-logs.ts). */
   accessLogFile: string;
-  /** Last applied snapshot, server ids and peer port (owned by instance.ts). */
+  /** Last applied snapshot and server ids (owned by instance.ts). */
   appliedFile: string;
 }
 
@@ -61,8 +61,6 @@ const RELOAD_POLL_MS = 5;
 const VALIDATE_OUTPUT_BYTES = 64 << 20;
 /** Bound of one `show proc` while waiting for a master that may be re-executing. */
 const PROBE_TIMEOUT_MS = 250;
-/** Bound on waiting for the local peer resync before a reload (see awaitPeerResync). */
-const PEER_RESYNC_TIMEOUT_MS = 12_000;
 /** An empty state file makes HAProxy warn; a lone version line is a valid empty one (pitfall 21). */
 const EMPTY_STATE = '1\n';
 
@@ -197,7 +195,8 @@ export class HaproxyProcess {
 
   /**
    * Saves the worker's server states where the next worker will load them (pitfalls 4 and 21), except for servers
-   * whose definition changes from `running` to `next` (see server-state.ts).
+   * whose definition changes from `running` to `next`, which start DOWN until checked (see server-state.ts). Without a
+   * dump (the worker did not answer) nothing is carried: every server would otherwise start DOWN at once.
    */
   async dumpServerState(running: string, next: string): Promise<void> {
     const dump = await this.cli.worker('show servers state');
@@ -222,7 +221,6 @@ export class HaproxyProcess {
     const previous = await readFile(this.paths.config, 'utf8').catch(() => null);
     await this.dumpServerState(previous ?? '', configText);
     await writeAtomic(this.paths.config, configText);
-    await this.awaitPeerResync();
     const logStart = await this.logSize();
     // The master re-executes itself: the connection is usually cut without an answer (2.6 prints nothing).
     await this.cli.master('reload').catch(() => '');
@@ -245,23 +243,6 @@ export class HaproxyProcess {
     }
     if (previous !== null) await writeAtomic(this.paths.config, previous);
     throw new HaproxyError(`reload failed: ${why}`);
-  }
-
-  /**
-   * HAProxy 2.6 hands its stick tables to a new worker only once the running worker has finished its initial local
-   * peer resync (`show peers` flags 0x3 set), about 2–10 s after a start or after the first table appears; a reload
-   * before that empties every table. So when a table holds entries, wait for the resync (bounded) before reloading.
-   */
-  private async awaitPeerResync(): Promise<void> {
-    const deadline = Date.now() + PEER_RESYNC_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      const peers = await this.cli.worker('show peers').catch(() => '');
-      const flags = /\bid=\S+ disabled=\d+ flags=(0x[0-9a-f]+)/.exec(peers)?.[1];
-      if (flags === undefined || (Number(flags) & 0x3) === 0x3) return;
-      const tables = await this.cli.worker('show table').catch(() => '');
-      if (!/\bused:[1-9]/.test(tables)) return;
-      await sleep(100);
-    }
   }
 
   /** Replaces the config file without reloading (after a runtime change that the file must reproduce). */

@@ -1,13 +1,12 @@
 // One load balancer's data plane: makes its HAProxy process match a snapshot. Runtime API first (pools and
 // max_connections), one validated seamless reload for anything else. Operations on one LB run one at a time.
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import type { ApplyResult } from '../control/port.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
+import { fdLimitProblem } from './fd-limit.js';
 import { HaproxyProcess, lbPaths, writeAtomic, type HaproxyOptions } from './haproxy.js';
-import { peerName } from './names.js';
 import { applyPoolChanges, diffPools, withPoolsOf, type PoolChangeOptions } from './pool-changes.js';
-import { renderConfig, usesTableStickiness, type RenderOptions } from './render.js';
+import { renderConfig, type RenderOptions } from './render.js';
 import { hardFdLimit } from './render-profile.js';
 import type { TlsPaths } from './render-tls.js';
 import { pruneCrtLists, renewedCertificates, setChallenge, swapCertificates, writeTlsFiles } from './tls-runtime.js';
@@ -15,6 +14,7 @@ import { ruleLists, rulesDir } from './render-rules.js';
 import { pruneRuleLists, pushRuleLists, writeRuleLists } from './rule-lists.js';
 import { assignServerIds, type ServerIds } from './server-ids.js';
 import { parseServersState, type ServerStats } from './stats.js';
+import { readPins, writePins } from './stick-tables.js';
 
 export interface InstanceOptions extends HaproxyOptions {
   /** How long a removed server may finish its sessions before they are cut. Default 2000 ms. */
@@ -37,7 +37,6 @@ interface Applied {
 /** What survives a control-plane restart, next to the config (applied.json). */
 interface Persisted {
   serverIds: ServerIds;
-  peerPort: number | null;
   /** What the running worker runs; null when unknown (the next apply then reloads). */
   applied: Applied | null;
 }
@@ -47,21 +46,9 @@ const FD_LIMIT = hardFdLimit();
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** A port for the local peer. It is kept for the LB's life so that reloads do not move it. */
-function freeLocalPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export class LbInstance {
   readonly proc: HaproxyProcess;
-  private state: Persisted = { serverIds: {}, peerPort: null, applied: null };
+  private state: Persisted = { serverIds: {}, applied: null };
   private loaded = false;
   private tail: Promise<unknown> = Promise.resolve();
   private pending = 0;
@@ -109,7 +96,7 @@ export class LbInstance {
       await this.proc.stop();
       if (opts.removeFiles) {
         await this.proc.removeFiles();
-        this.state = { serverIds: {}, peerPort: null, applied: null };
+        this.state = { serverIds: {}, applied: null };
       }
     });
   }
@@ -158,11 +145,9 @@ export class LbInstance {
     if (next.lb.id !== this.lbId) return { ok: false, reason: `snapshot of ${next.lb.id} sent to ${this.lbId}` };
     const alive = await this.load();
     const serverIds = assignServerIds(this.state.serverIds, next);
-    const peerPort = this.state.peerPort ?? (usesTableStickiness(next) ? await freeLocalPort() : null);
     const opts: RenderOptions = {
       runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, fdLimit: FD_LIMIT, certDir: this.opts.certDir,
       quic: this.opts.quic,
-      peer: peerPort === null ? undefined : { name: peerName(this.lbId), port: peerPort },
     };
     let config: string;
     let lists: Map<string, string>;
@@ -172,7 +157,10 @@ export class LbInstance {
     } catch (e) {
       return { ok: false, reason: `cannot render the configuration: ${message(e)}` };
     }
-    Object.assign(this.state, { serverIds, peerPort });
+    // Before any runtime command or reload: HAProxy would refuse to reload (or start) past the hard limit.
+    const tooMany = fdLimitProblem(config);
+    if (tooMany) return { ok: false, reason: tooMany };
+    this.state.serverIds = serverIds;
     const prev = this.state.applied;
     const tls = this.tls;
     if (tls) await writeTlsFiles(next, tls);
@@ -206,10 +194,9 @@ export class LbInstance {
       // Partly applied: the reload below makes the worker match the (validated) file again.
       return this.reloadOnto(next, config, null, lists);
     }
-    const refused = await this.proc.validate(config);
-    if (refused) return { ok: false, reason: `HAProxy refused the configuration: ${refused}` };
-
     if (!alive) {
+      // No `haproxy -c` first: starting parses the config the same way and fails with the same alerts, at half the
+      // CPU (what starting many LBs at once is bound by).
       this.shouldRun = false;
       await this.proc.start(config);
       this.shouldRun = true;
@@ -217,8 +204,10 @@ export class LbInstance {
       await pruneRuleLists(this.rulesDir, lists);
       return { ok: true };
     }
-    // Pool changes go through the runtime API even when a reload follows: servers added that way are held DOWN until
-    // they pass a check, and the state file carries that over the reload (new static servers would start UP).
+    const refused = await this.proc.validate(config);
+    if (refused) return { ok: false, reason: `HAProxy refused the configuration: ${refused}` };
+    // Pool changes go through the runtime API even when a reload follows: the running worker drains removed servers and
+    // holds added ones DOWN until they pass a check, and the state file carries that over the reload.
     let running: Applied | null = prev;
     if (prev) {
       try {
@@ -264,8 +253,12 @@ export class LbInstance {
     return { ok: false, reason };
   }
 
-  /** Seamless reload onto `config`; on failure the old worker keeps serving what `running` describes. */
+  /**
+   * Seamless reload onto `config`; on failure the old worker keeps serving what `running` describes. The stick-table
+   * pins of the backends that keep table stickiness are carried into the new worker (stick-tables.ts).
+   */
   private async reloadOnto(next: LbSnapshot, config: string, running: Applied | null, lists: Map<string, string>): Promise<ApplyResult> {
+    const pins = await readPins(this.proc.cli, next, this.state.serverIds);
     try {
       await this.proc.reload(config);
     } catch (e) {
@@ -274,8 +267,9 @@ export class LbInstance {
       await this.save(running);
       return { ok: false, reason: message(e) };
     }
+    const lost = pins.size ? await writePins(this.proc.cli, pins).then(() => null, message) : null;
     await this.save({ snapshot: next, config });
     await pruneRuleLists(this.rulesDir, lists);
-    return { ok: true };
+    return lost ? { ok: false, reason: `applied, but the sticky-session table was not carried over: ${lost}` } : { ok: true };
   }
 }

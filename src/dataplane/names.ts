@@ -15,8 +15,6 @@ export const backendName = (backendId: string): string => `be_${checkId('backend
 export const failoverBackendName = (backendId: string): string => `${backendName(backendId)}_failover`;
 /** State-file lines and stick-table entries are matched by backend + server name, so the name is the address. */
 export const serverName = (ip: string): string => `srv-${ip}`;
-export const peerName = (lbId: string): string => `lb_${checkId('lb', lbId)}`;
-export const PEERS_SECTION = 'lbpeers';
 export const RESOLVERS_SECTION = 'sysdns';
 
 /** The backend id behind a pool backend's section name; null for failover backends and anything else. */

@@ -19,6 +19,8 @@ import {
 
 type Row = { doc: string };
 
+const MAX_CACHED_STATEMENTS = 500;
+
 // Objects created in the same millisecond keep their insertion order (rowid); equal names list in creation order.
 const ORDER_SQL: Record<Page['orderBy'], string> = {
   created_at_asc: 'created_at ASC, rowid ASC',
@@ -50,6 +52,8 @@ class Where {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly listeners: ChangeListener[] = [];
+  /** Prepared statements by SQL text: preparing costs about as much as running a point query. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -71,6 +75,16 @@ export class SqliteStore implements Store {
     }
   }
 
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      // Filters with IN lists make texts that vary with the list's length: the cache stays bounded.
+      if (this.statements.size < MAX_CACHED_STATEMENTS) this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   /** Runs `fn` in one transaction, then tells listeners which LBs changed. */
   private write<T>(changedLbIds: (result: T) => string[], fn: () => T): T {
     let result: T;
@@ -84,16 +98,16 @@ export class SqliteStore implements Store {
   }
 
   private docs<T>(sql: string, ...args: unknown[]): T[] {
-    return (this.db.prepare(sql).all(...args) as Row[]).map((r) => JSON.parse(r.doc) as T);
+    return (this.stmt(sql).all(...args) as Row[]).map((r) => JSON.parse(r.doc) as T);
   }
 
   private doc<T>(sql: string, ...args: unknown[]): T | null {
-    const row = this.db.prepare(sql).get(...args) as Row | undefined;
+    const row = this.stmt(sql).get(...args) as Row | undefined;
     return row ? (JSON.parse(row.doc) as T) : null;
   }
 
   private paged<T>(table: string, where: Where, page: Page, order = ORDER_SQL[page.orderBy]): Paged<T> {
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table} ${where.sql}`).get(...where.args) as { n: number }).n;
+    const total = (this.stmt(`SELECT COUNT(*) AS n FROM ${table} ${where.sql}`).get(...where.args) as { n: number }).n;
     const items = this.docs<T>(
       `SELECT doc FROM ${table} ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
       ...where.args, page.pageSize, (page.page - 1) * page.pageSize,
@@ -111,7 +125,7 @@ export class SqliteStore implements Store {
 
   async createLb(lb: Lb, attachIpIds: string[], newIps: Ip[]): Promise<void> {
     this.write(() => [lb.id], () => {
-      this.db.prepare('INSERT INTO lbs (id, zone, project_id, organization_id, name, created_at, doc) VALUES (?,?,?,?,?,?,?)')
+      this.stmt('INSERT INTO lbs (id, zone, project_id, organization_id, name, created_at, doc) VALUES (?,?,?,?,?,?,?)')
         .run(lb.id, lb.zone, lb.projectId, lb.organizationId, lb.name, lb.createdAt, JSON.stringify(lb));
       for (const ip of newIps) this.insertIp(ip);
       for (const id of attachIpIds) {
@@ -136,11 +150,11 @@ export class SqliteStore implements Store {
   }
 
   async allLbIds(): Promise<string[]> {
-    return (this.db.prepare(`SELECT id FROM lbs ORDER BY ${CREATION_ORDER}`).all() as { id: string }[]).map((r) => r.id);
+    return (this.stmt(`SELECT id FROM lbs ORDER BY ${CREATION_ORDER}`).all() as { id: string }[]).map((r) => r.id);
   }
 
   private putLb(lb: Lb): void {
-    this.db.prepare('UPDATE lbs SET name = ?, doc = ? WHERE id = ?').run(lb.name, JSON.stringify(lb), lb.id);
+    this.stmt('UPDATE lbs SET name = ?, doc = ? WHERE id = ?').run(lb.name, JSON.stringify(lb), lb.id);
   }
 
   async updateLb(lb: Lb): Promise<void> {
@@ -173,14 +187,14 @@ export class SqliteStore implements Store {
 
   async deleteLb(id: string, releaseIps: boolean): Promise<void> {
     this.write(() => [id], () => {
-      this.db.prepare('DELETE FROM frontends WHERE lb_id = ?').run(id);
-      this.db.prepare('DELETE FROM certificates WHERE lb_id = ?').run(id);
-      this.db.prepare('DELETE FROM backends WHERE lb_id = ?').run(id);
-      if (releaseIps) this.db.prepare('DELETE FROM ips WHERE lb_id = ?').run(id);
+      this.stmt('DELETE FROM frontends WHERE lb_id = ?').run(id);
+      this.stmt('DELETE FROM certificates WHERE lb_id = ?').run(id);
+      this.stmt('DELETE FROM backends WHERE lb_id = ?').run(id);
+      if (releaseIps) this.stmt('DELETE FROM ips WHERE lb_id = ?').run(id);
       else {
         for (const ip of this.docs<Ip>('SELECT doc FROM ips WHERE lb_id = ?', id)) this.putIp({ ...ip, lbId: null });
       }
-      this.db.prepare('DELETE FROM lbs WHERE id = ?').run(id);
+      this.stmt('DELETE FROM lbs WHERE id = ?').run(id);
     });
   }
 
@@ -188,7 +202,7 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       const lb = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', lbId);
       if (!lb) return null;
-      const addresses = (this.db.prepare(`SELECT address FROM ips WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`).all(lbId) as
+      const addresses = (this.stmt(`SELECT address FROM ips WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`).all(lbId) as
         { address: string }[]).map((r) => r.address);
       const backends = this.docs<Backend>(`SELECT doc FROM backends WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
       const frontends = this.docs<Frontend>(`SELECT doc FROM frontends WHERE lb_id = ? ORDER BY ${CREATION_ORDER}`, lbId);
@@ -202,12 +216,12 @@ export class SqliteStore implements Store {
   // ---- flexible IPs
 
   private insertIp(ip: Ip): void {
-    this.db.prepare('INSERT INTO ips (id, zone, project_id, organization_id, address, lb_id, created_at, doc) VALUES (?,?,?,?,?,?,?,?)')
+    this.stmt('INSERT INTO ips (id, zone, project_id, organization_id, address, lb_id, created_at, doc) VALUES (?,?,?,?,?,?,?,?)')
       .run(ip.id, ip.zone, ip.projectId, ip.organizationId, ip.address, ip.lbId, ip.createdAt, JSON.stringify(ip));
   }
 
   private putIp(ip: Ip): void {
-    this.db.prepare('UPDATE ips SET lb_id = ?, doc = ? WHERE id = ?').run(ip.lbId, JSON.stringify(ip), ip.id);
+    this.stmt('UPDATE ips SET lb_id = ?, doc = ? WHERE id = ?').run(ip.lbId, JSON.stringify(ip), ip.id);
   }
 
   async createIp(ip: Ip): Promise<void> {
@@ -242,18 +256,18 @@ export class SqliteStore implements Store {
   }
 
   async deleteIp(id: string): Promise<void> {
-    this.write(() => [], () => this.db.prepare('DELETE FROM ips WHERE id = ?').run(id));
+    this.write(() => [], () => this.stmt('DELETE FROM ips WHERE id = ?').run(id));
   }
 
   async usedAddresses(): Promise<Set<string>> {
-    return new Set((this.db.prepare('SELECT address FROM ips').all() as { address: string }[]).map((r) => r.address));
+    return new Set((this.stmt('SELECT address FROM ips').all() as { address: string }[]).map((r) => r.address));
   }
 
   // ---- backends
 
   async createBackend(b: Backend): Promise<void> {
     this.write(() => [b.lbId], () => {
-      this.db.prepare('INSERT INTO backends (id, lb_id, name, created_at, doc) VALUES (?,?,?,?,?)')
+      this.stmt('INSERT INTO backends (id, lb_id, name, created_at, doc) VALUES (?,?,?,?,?)')
         .run(b.id, b.lbId, b.name, b.createdAt, JSON.stringify(b));
       this.bumpVersion(b.lbId);
     });
@@ -271,7 +285,7 @@ export class SqliteStore implements Store {
 
   async updateBackend(b: Backend): Promise<void> {
     this.write(() => [b.lbId], () => {
-      this.db.prepare('UPDATE backends SET name = ?, doc = ? WHERE id = ?').run(b.name, JSON.stringify(b), b.id);
+      this.stmt('UPDATE backends SET name = ?, doc = ? WHERE id = ?').run(b.name, JSON.stringify(b), b.id);
       this.bumpVersion(b.lbId);
     });
   }
@@ -280,20 +294,20 @@ export class SqliteStore implements Store {
     const b = await this.getBackend(id);
     if (!b) return;
     this.write(() => [b.lbId], () => {
-      this.db.prepare('DELETE FROM backends WHERE id = ?').run(id);
+      this.stmt('DELETE FROM backends WHERE id = ?').run(id);
       this.bumpVersion(b.lbId);
     });
   }
 
   async countBackends(lbId: string): Promise<number> {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM backends WHERE lb_id = ?').get(lbId) as { n: number }).n;
+    return (this.stmt('SELECT COUNT(*) AS n FROM backends WHERE lb_id = ?').get(lbId) as { n: number }).n;
   }
 
   // ---- frontends
 
   async createFrontend(f: Frontend): Promise<void> {
     this.write(() => [f.lbId], () => {
-      this.db.prepare('INSERT INTO frontends (id, lb_id, backend_id, inbound_port, name, created_at, doc) VALUES (?,?,?,?,?,?,?)')
+      this.stmt('INSERT INTO frontends (id, lb_id, backend_id, inbound_port, name, created_at, doc) VALUES (?,?,?,?,?,?,?)')
         .run(f.id, f.lbId, f.backendId, f.inboundPort, f.name, f.createdAt, JSON.stringify(f));
       this.bumpVersion(f.lbId);
     });
@@ -315,7 +329,7 @@ export class SqliteStore implements Store {
 
   async updateFrontend(f: Frontend): Promise<void> {
     this.write(() => [f.lbId], () => {
-      this.db.prepare('UPDATE frontends SET backend_id = ?, inbound_port = ?, name = ?, doc = ? WHERE id = ?')
+      this.stmt('UPDATE frontends SET backend_id = ?, inbound_port = ?, name = ?, doc = ? WHERE id = ?')
         .run(f.backendId, f.inboundPort, f.name, JSON.stringify(f), f.id);
       this.bumpVersion(f.lbId);
     });
@@ -325,19 +339,19 @@ export class SqliteStore implements Store {
     const f = await this.getFrontend(id);
     if (!f) return;
     this.write(() => [f.lbId], () => {
-      this.db.prepare('DELETE FROM frontends WHERE id = ?').run(id);
+      this.stmt('DELETE FROM frontends WHERE id = ?').run(id);
       this.bumpVersion(f.lbId);
     });
   }
 
   async countFrontends(lbId: string): Promise<number> {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM frontends WHERE lb_id = ?').get(lbId) as { n: number }).n;
+    return (this.stmt('SELECT COUNT(*) AS n FROM frontends WHERE lb_id = ?').get(lbId) as { n: number }).n;
   }
 
   // ---- certificates
 
   async createCertificate(c: Certificate): Promise<void> {
-    this.write(() => [], () => this.db.prepare('INSERT INTO certificates (id, lb_id, name, created_at, doc) VALUES (?,?,?,?,?)')
+    this.write(() => [], () => this.stmt('INSERT INTO certificates (id, lb_id, name, created_at, doc) VALUES (?,?,?,?,?)')
       .run(c.id, c.lbId, c.name, c.createdAt, JSON.stringify(c)));
   }
 
@@ -359,7 +373,7 @@ export class SqliteStore implements Store {
     this.write((bumped) => (bumped ? [c.lbId] : []), () => {
       const current = this.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', c.id);
       if (!current) return false;
-      this.db.prepare('UPDATE certificates SET name = ?, doc = ? WHERE id = ?').run(c.name, JSON.stringify(c), c.id);
+      this.stmt('UPDATE certificates SET name = ?, doc = ? WHERE id = ?').run(c.name, JSON.stringify(c), c.id);
       // What HAProxy sees: the PEM, and the HTTP-01 listener while an order runs.
       const bump = current.pemSha256 !== c.pemSha256 || current.orderActive !== c.orderActive;
       if (bump) this.bumpVersion(c.lbId);
@@ -368,7 +382,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteCertificate(id: string): Promise<void> {
-    this.write(() => [], () => this.db.prepare('DELETE FROM certificates WHERE id = ?').run(id));
+    this.write(() => [], () => this.stmt('DELETE FROM certificates WHERE id = ?').run(id));
   }
 
   async frontendsOfCertificate(certificateId: string): Promise<Frontend[]> {
@@ -380,11 +394,11 @@ export class SqliteStore implements Store {
 
   private putRoute(r: Route, insert: boolean): void {
     if (insert) {
-      this.db.prepare(`INSERT INTO routes (id, lb_id, zone, project_id, frontend_id, backend_id, created_at, doc)
+      this.stmt(`INSERT INTO routes (id, lb_id, zone, project_id, frontend_id, backend_id, created_at, doc)
         SELECT ?, id, zone, project_id, ?, ?, ?, ? FROM lbs WHERE id = ?`)
         .run(r.id, r.frontendId, r.backendId, r.createdAt, JSON.stringify(r), r.lbId);
     } else {
-      this.db.prepare('UPDATE routes SET backend_id = ?, doc = ? WHERE id = ?').run(r.backendId, JSON.stringify(r), r.id);
+      this.stmt('UPDATE routes SET backend_id = ?, doc = ? WHERE id = ?').run(r.backendId, JSON.stringify(r), r.id);
     }
     this.bumpVersion(r.lbId);
   }
@@ -419,17 +433,17 @@ export class SqliteStore implements Store {
     const r = await this.getRoute(id);
     if (!r) return;
     this.write(() => [r.lbId], () => {
-      this.db.prepare('DELETE FROM routes WHERE id = ?').run(id);
+      this.stmt('DELETE FROM routes WHERE id = ?').run(id);
       this.bumpVersion(r.lbId);
     });
   }
 
   async countRoutes(lbId: string): Promise<number> {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM routes WHERE lb_id = ?').get(lbId) as { n: number }).n;
+    return (this.stmt('SELECT COUNT(*) AS n FROM routes WHERE lb_id = ?').get(lbId) as { n: number }).n;
   }
 
   private insertAcl(a: Acl): void {
-    this.db.prepare('INSERT INTO acls (id, lb_id, frontend_id, name, created_at, doc) VALUES (?,?,?,?,?,?)')
+    this.stmt('INSERT INTO acls (id, lb_id, frontend_id, name, created_at, doc) VALUES (?,?,?,?,?,?)')
       .run(a.id, a.lbId, a.frontendId, a.name, a.createdAt, JSON.stringify(a));
   }
 
@@ -456,7 +470,7 @@ export class SqliteStore implements Store {
 
   async updateAcl(a: Acl): Promise<void> {
     this.write(() => [a.lbId], () => {
-      this.db.prepare('UPDATE acls SET name = ?, doc = ? WHERE id = ?').run(a.name, JSON.stringify(a), a.id);
+      this.stmt('UPDATE acls SET name = ?, doc = ? WHERE id = ?').run(a.name, JSON.stringify(a), a.id);
       this.bumpVersion(a.lbId);
     });
   }
@@ -465,14 +479,14 @@ export class SqliteStore implements Store {
     const a = await this.getAcl(id);
     if (!a) return;
     this.write(() => [a.lbId], () => {
-      this.db.prepare('DELETE FROM acls WHERE id = ?').run(id);
+      this.stmt('DELETE FROM acls WHERE id = ?').run(id);
       this.bumpVersion(a.lbId);
     });
   }
 
   async setAcls(frontendId: string, lbId: string, acls: Acl[]): Promise<void> {
     this.write(() => [lbId], () => {
-      this.db.prepare('DELETE FROM acls WHERE frontend_id = ?').run(frontendId);
+      this.stmt('DELETE FROM acls WHERE frontend_id = ?').run(frontendId);
       for (const a of acls) this.insertAcl(a);
       this.bumpVersion(lbId);
     });
@@ -515,18 +529,18 @@ export class SqliteStore implements Store {
   // ---- settings
 
   async getSetting(key: string): Promise<string | null> {
-    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.stmt('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value ?? null;
   }
 
   async setSetting(key: string, value: string): Promise<void> {
-    this.write(() => [], () => this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
+    this.write(() => [], () => this.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
   }
 
   // ---- API keys
 
   async createApiKey(k: ApiKey): Promise<void> {
-    this.write(() => [], () => this.db.prepare(
+    this.write(() => [], () => this.stmt(
       'INSERT INTO api_keys (id, access_key, secret_hash, project_id, created_at, revoked_at, doc) VALUES (?,?,?,?,?,?,?)',
     ).run(k.id, k.accessKey, k.secretHash, k.projectId, k.createdAt, k.revokedAt, JSON.stringify(k)));
   }
@@ -544,7 +558,7 @@ export class SqliteStore implements Store {
       const k = this.doc<ApiKey>('SELECT doc FROM api_keys WHERE (id = ? OR access_key = ?) AND revoked_at IS NULL', idOrAccessKey, idOrAccessKey);
       if (!k) return null;
       const revoked = { ...k, revokedAt: at };
-      this.db.prepare('UPDATE api_keys SET revoked_at = ?, doc = ? WHERE id = ?').run(at, JSON.stringify(revoked), k.id);
+      this.stmt('UPDATE api_keys SET revoked_at = ?, doc = ? WHERE id = ?').run(at, JSON.stringify(revoked), k.id);
       return revoked;
     });
   }

@@ -187,7 +187,10 @@ test('a forward_port change reloads; measured until traffic reaches the new port
       else if (r.body.endsWith('-v2')) firstNew ??= performance.now();
     }
   })();
-  snap = withBackend(snap, 'be1', { forwardPort: v2[0].port });
+  // As through the API, the health check keeps the port it was given (the old forward port): the servers' states hold.
+  // Were the checks to move as well, the servers would take traffic on the new port only once checked there.
+  const be1 = snap.backends.find((b) => b.id === 'be1')!;
+  snap = withBackend(snap, 'be1', { forwardPort: v2[0].port, healthCheck: { ...be1.healthCheck, port: be1.forwardPort } });
   const t0 = performance.now();
   assert.deepEqual(await dp.apply(snap), { ok: true });
   const applied = performance.now();
@@ -207,8 +210,8 @@ test('a new data plane on the same dir adopts the running master instead of star
   assert.equal(restarted.instance(lbId).proc.masterPid, before.masterPid);
   assert.deepEqual(await restarted.apply(snap), { ok: true });
   assert.deepEqual(await restarted.instance(lbId).proc.showProc(), await proc());
-  // A runtime change through the adopted instance still works (server ids were persisted).
-  await servers[1].close();
+  // A runtime change through the adopted instance still works (server ids were persisted). B's checks go to the old
+  // port, where its first server still answers; its traffic to the new port.
   const extra = h.serve(await startHttpServer(B, 'B2', snap.backends[0].forwardPort))[0];
   assert.deepEqual(await restarted.apply(withBackend(snap, 'be1', { pool: [A, C, B] })), { ok: true });
   await waitFor('traffic on the re-added server', async () => extra.hits > 0 || (await get()).body === 'B2', 5000, 5);

@@ -124,7 +124,7 @@ test('remove stops HAProxy by PID and deletes the LB directory', async () => {
   assert.equal(existsSync(proc.paths.dir), false);
 });
 
-test('table stickiness survives a reload (local peer)', async () => {
+test('table stickiness survives a reload (entries copied into the new worker)', async () => {
   const net = loopbackNet();
   const lbId = randomUUID();
   const a = h.serve(await startTcpServer(`${net}.11`, 'a'))[0];

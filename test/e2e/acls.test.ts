@@ -132,6 +132,7 @@ test('ACLs and routes together: ACLs first, then routes', async () => {
   await setAcls(fe, [{ index: 1, action: DENY, match: { httpFilter: 'path_begin', httpFilterValue: ['/wp-admin'] } },
     { index: 2, action: ALLOW, match: { httpFilter: 'http_header_match', httpFilterOption: 'host', httpFilterValue: ['blog.example.com'] } },
     { index: 3, action: DENY, match: { httpFilter: 'path_begin', httpFilterValue: ['/draft'] } }]);
+  await e.lb.checked(blog); // a new backend's server takes traffic once checked
   assert.equal((await svc.get('/', { host: 'blog.example.com' })).body, 'blog');
   assert.equal(await status(svc, '/wp-admin/', { host: 'blog.example.com' }), 403, 'the deny before the allow applies');
   assert.equal((await svc.get('/draft', { host: 'blog.example.com' })).body, 'blog', 'allowed: the later deny no longer applies, routing does');

@@ -44,6 +44,7 @@ test('host_header and path_begin routes, most specific first; what matches none 
   await route(fe, deep.id, { hostHeader: 'deep.example.org' });
   await route(fe, d.id, { pathBegin: '/api' });
   await e.lb.ready();
+  await e.lb.checked(b, c, d, deep); // servers of new backends take traffic once checked
 
   assert.equal(await bodyFor(svc, 'b.example.com'), 'b');
   assert.equal(await bodyFor(svc, 'B.Example.COM:8080'), 'b', 'case and port of the Host header are ignored');
@@ -78,9 +79,11 @@ test('sni routes on a TCP frontend: TLS passthrough by the ClientHello\'s server
   const svc = await e.lb.service({ forwardProtocol: 'tcp', forwardPort: dflt.port, serverIp: [dflt.host] });
   const fe = await frontendOf(svc);
   const be = async (s: typeof a) => e.lb.backend({ name: s.id, forwardProtocol: 'tcp', forwardPort: s.port, serverIp: [s.host] });
-  await route(fe, (await be(a)).id, { sni: 'a.test' });
-  await route(fe, (await be(b)).id, { sni: 'example.net', matchSubdomains: true });
+  const [beA, beB] = [await be(a), await be(b)];
+  await route(fe, beA.id, { sni: 'a.test' });
+  await route(fe, beB.id, { sni: 'example.net', matchSubdomains: true });
   await e.lb.ready();
+  await e.lb.checked(beA, beB);
   assert.equal(await httpsVia(e.lb.ip, svc.port, 'a.test'), 'tls-a');
   assert.equal(await httpsVia(e.lb.ip, svc.port, 'A.TEST'), 'tls-a');
   assert.equal(await httpsVia(e.lb.ip, svc.port, 'www.example.net'), 'tls-b');
@@ -103,9 +106,11 @@ test('sni routes on a TLS-terminating TCP frontend: the SNI of the connection pi
   const svc = await e.lb.service({ forwardProtocol: 'tcp', forwardPort: dflt.port, serverIp: [dflt.host] }, { certificateIds: [cert.id] });
   const fe = await frontendOf(svc);
   const be = async (s: typeof a) => e.lb.backend({ name: s.id, forwardProtocol: 'tcp', forwardPort: s.port, serverIp: [s.host] });
-  await route(fe, (await be(a)).id, { sni: 'a.test' });
-  await route(fe, (await be(b)).id, { sni: 'example.net', matchSubdomains: true });
+  const [beA, beB] = [await be(a), await be(b)];
+  await route(fe, beA.id, { sni: 'a.test' });
+  await route(fe, beB.id, { sni: 'example.net', matchSubdomains: true });
   await e.lb.ready();
+  await e.lb.checked(beA, beB);
   const line = (sni: string) => firstLineOverTls(e.lb.ip, svc.port, sni, pki.rootCert);
   assert.equal(await line('a.test'), 'plain-a');
   assert.equal(await line('www.example.net'), 'plain-b');
@@ -118,6 +123,7 @@ test('routes created, changed and deleted under load: 0 failed requests', async 
   const fe = await frontendOf(svc);
   const other = await httpBackend('other');
   await e.lb.ready();
+  await e.lb.checked(other);
   const load = startLoad(e.lb.ip, svc.port, { concurrency: 4, maxMs: 60_000, maxRequests: 200_000, path: '/load' });
   const t0 = performance.now();
   const made: Lbv1.Route[] = [];

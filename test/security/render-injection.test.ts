@@ -22,7 +22,6 @@ import type { Acl } from '../../src/domain/acls.js';
 import type { Backend } from '../../src/domain/backends.js';
 import { routePrecedence, type Route } from '../../src/domain/routes.js';
 import type { LbSnapshot } from '../../src/domain/snapshot.js';
-import { peerName } from '../../src/dataplane/names.js';
 import { renderConfig, serverArgs } from '../../src/dataplane/render.js';
 import { ruleLists } from '../../src/dataplane/render-rules.js';
 import { assignServerIds } from '../../src/dataplane/server-ids.js';
@@ -173,7 +172,7 @@ test('every backend and frontend the API accepts renders within its own words, a
       if (created.length === 0) return;
       const snap = (await api.store.snapshot(lbId))!;
       const ids = assignServerIds({}, snap);
-      const opts = { runDir, serverIds: ids, peer: { name: peerName(lbId), port: 10_000 } };
+      const opts = { runDir, serverIds: ids };
       let cfg: string;
       try {
         cfg = renderConfig(snap, opts);
@@ -264,7 +263,7 @@ test('every route and ACL the API accepts renders within its own words, and hapr
         }
         if (created.length === 0) return;
         const snap = (await api.store.snapshot(lbId))!;
-        const opts = { runDir, serverIds: assignServerIds({}, snap), peer: { name: peerName(lbId), port: 10_000 } };
+        const opts = { runDir, serverIds: assignServerIds({}, snap) };
         let cfg: string;
         try {
           cfg = renderConfig(snap, opts);

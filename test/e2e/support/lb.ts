@@ -118,15 +118,9 @@ export class Lb {
     return parseShowProc(await this.master.master('show proc')).workers;
   }
 
-  /**
-   * Waits until the worker's stick-table peers have finished their start-up resync (`show peers` flags include
-   * RESYNC_LOCAL|RESYNC_REMOTE, 0x3), which HAProxy 2.6 reaches about 5-10 s after a worker starts. Read-only.
-   */
-  async peersSynced(timeoutMs = 15_000): Promise<void> {
-    await waitFor('stick-table peers resync', async () => {
-      const flags = Number(/flags=(0x[0-9a-f]+)/.exec(await this.master.worker('show peers'))?.[1]);
-      return (flags & 0x3) === 0x3;
-    }, timeoutMs, 100);
+  /** Waits until every server of these backends has been checked (see Service.checked). */
+  async checked(...backends: Lbv1.Backend[]): Promise<void> {
+    await Promise.all(backends.map((b) => new Service(this, b, 0).checked()));
   }
 
   /** Creates a backend (fast TCP checks unless given); does not wait for the LB to apply it. */
@@ -144,7 +138,9 @@ export class Lb {
     await this.e.api.createFrontend({ lbId: this.id, name: 'fe', inboundPort: port, backendId: backend.id,
       enableHttp3: false, ...fe } as Lbv1.ZonedApiCreateFrontendRequest);
     await this.ready();
-    return new Service(this, backend, port);
+    const svc = new Service(this, backend, port);
+    await svc.checked();
+    return svc;
   }
 }
 
@@ -202,6 +198,15 @@ export class Service {
   /** Backend stats of this backend's servers, from the live HAProxy. */
   async stats(): Promise<Lbv1.BackendServerStats[]> {
     return (await this.api.listBackendStats({ lbId: this.lb.id, backendId: this.backend.id })).backendServersStats;
+  }
+
+  /**
+   * Waits until every server has been checked: a server that arrives through a reload takes traffic only once it
+   * passed its checks, so a new service answers only from then on. Servers failing their check read stopped/failed.
+   */
+  async checked(timeoutMs = 10_000): Promise<void> {
+    await waitFor('the first checks of every server', async () => (await this.stats()).every((s) =>
+      s.serverState === 'running' || s.lastHealthCheckStatus === 'failed'), timeoutMs, 25);
   }
 
   /** Waits until the server at `ip` reads `state` (and `check`, when given) in the backend stats. */

@@ -30,21 +30,27 @@ export interface HttpsTestServer {
   host: string;
   port: number;
   id: string;
-  /** Requests answered (TLS handshakes that failed never get here). */
+  /** Requests answered, /health excepted (TLS handshakes that failed never get here). */
   hits: number;
+  /** When false, `/health` answers 503. */
+  healthy: boolean;
   /** The SNI of each TLS connection accepted ('' when the client sent none). */
   snis: string[];
   close(): Promise<void>;
 }
 
-/** HTTPS server answering every request with its id as body. */
-export async function startHttpsServer(host: string, id: string, tls: SelfSigned): Promise<HttpsTestServer> {
+/** HTTPS server answering every request with its id as body; `/health` is the check path. */
+export async function startHttpsServer(host: string, id: string, tls: SelfSigned, port = 0): Promise<HttpsTestServer> {
   const srv: Server = createServer({ key: tls.key, cert: tls.cert });
   const t: HttpsTestServer = {
-    host, id, port: 0, hits: 0, snis: [],
+    host, id, port: 0, hits: 0, healthy: true, snis: [],
     close: () => new Promise((resolve) => { srv.closeAllConnections(); srv.close(() => resolve()); }),
   };
-  srv.on('request', (_req, res) => {
+  srv.on('request', (req, res) => {
+    if (req.url === '/health') {
+      res.writeHead(t.healthy ? 200 : 503).end();
+      return;
+    }
     t.hits++;
     res.writeHead(200, { 'content-type': 'text/plain' }).end(id);
   });
@@ -52,7 +58,7 @@ export async function startHttpsServer(host: string, id: string, tls: SelfSigned
   srv.on('secureConnection', (s) => { t.snis.push(typeof s.servername === 'string' ? s.servername : ''); });
   await new Promise<void>((resolve, reject) => {
     srv.once('error', reject);
-    srv.listen(0, host, () => resolve());
+    srv.listen(port, host, () => resolve());
   });
   t.port = (srv.address() as AddressInfo).port;
   return t;
