@@ -99,7 +99,9 @@ export function subscriberRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
       const s = await loadSubscriber(ctx, req.principal, req.params.zone, req.body.subscriber_id);
       await ctx.store.updateLb({ ...lb, subscriberId: s.id });
-      // The servers' states now are what later changes are told against (the poller reads only subscribed LBs).
+      // The servers' states now are what later changes are told against (the poller reads only subscribed LBs): a
+      // state read before, while nobody was subscribed, is forgotten, so that what changed since is no alert.
+      ctx.reconciler.events.forget(lb.id);
       await ctx.reconciler.stats(lb.id).catch(() => undefined);
       return lbJson(ctx, lb);
     });

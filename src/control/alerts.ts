@@ -79,14 +79,21 @@ export class Alerts {
   private onEvent(e: FeedEvent): void {
     const item = toItem(e);
     if (!item || this.stopping.signal.aborted) return;
-    const g = this.groups.get(e.lbId);
+    // Only what happens while the LB has a subscriber: a change from before it subscribed is no news to it.
+    void this.store.getLb(e.lbId).then((lb) => {
+      if (lb?.subscriberId && !this.stopping.signal.aborted) this.group(e.lbId, item);
+    }, () => undefined);
+  }
+
+  private group(lbId: string, item: AlertItem): void {
+    const g = this.groups.get(lbId);
     if (g) {
       g.items.push(item);
       return;
     }
-    const timer = setTimeout(() => this.flush(e.lbId), this.opts.groupMs);
+    const timer = setTimeout(() => this.flush(lbId), this.opts.groupMs);
     timer.unref();
-    this.groups.set(e.lbId, { items: [item], timer });
+    this.groups.set(lbId, { items: [item], timer });
   }
 
   private flush(lbId: string): void {

@@ -3,11 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import type { ApplyResult } from '../control/port.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
-import { fdLimitProblem } from './fd-limit.js';
+import { fdLimitProblem, hardFdLimit } from './fd-limit.js';
 import { HaproxyProcess, lbPaths, writeAtomic, type HaproxyOptions } from './haproxy.js';
 import { applyPoolChanges, diffPools, withPoolsOf, type PoolChangeOptions } from './pool-changes.js';
 import { renderConfig, type RenderOptions } from './render.js';
-import { hardFdLimit } from './render-profile.js';
 import type { TlsPaths } from './render-tls.js';
 import { pruneCrtLists, renewedCertificates, setChallenge, swapCertificates, writeTlsFiles } from './tls-runtime.js';
 import { ruleLists, rulesDir } from './render-rules.js';
@@ -158,7 +157,7 @@ export class LbInstance {
       return { ok: false, reason: `cannot render the configuration: ${message(e)}` };
     }
     // Before any runtime command or reload: HAProxy would refuse to reload (or start) past the hard limit.
-    const tooMany = fdLimitProblem(config);
+    const tooMany = fdLimitProblem(config, FD_LIMIT);
     if (tooMany) return { ok: false, reason: tooMany };
     this.state.serverIds = serverIds;
     const prev = this.state.applied;

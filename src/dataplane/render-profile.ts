@@ -1,5 +1,4 @@
 // The global-section lines that size an LB's HAProxy: its type's resource profile (domain/lb-types.ts).
-import { readFileSync } from 'node:fs';
 import { DEFAULT_LB_TYPE, findLbType, profileOf } from '../domain/lb-types.js';
 import type { Lb } from '../domain/lbs.js';
 import { safeCount } from './tokens.js';
@@ -18,17 +17,8 @@ export const FD_RESERVE = 1024;
 export function profileLines(lb: Lb, maxconn: number | undefined, fdLimit: number | undefined): string[] {
   const p = profileOf(lb);
   const want = maxconn ?? p.maxconn;
+  // An unknown or unlimited fdLimit (Infinity) caps nothing.
   const cap = fdLimit === undefined ? want : Math.max(1, Math.floor((fdLimit - FD_RESERVE) / 2));
   return [`  nbthread ${safeCount('nbthread', p.nbthread, 1)}`, `  maxconn ${safeCount('maxconn', Math.min(want, cap), 1)}`,
     `  tune.maxaccept ${safeCount('tune.maxaccept', p.maxaccept, 1)}`];
-}
-
-/** The hard open-file limit of this process (HAProxy, its child, may raise its soft limit up to it); undefined if unknown. */
-export function hardFdLimit(): number | undefined {
-  try {
-    const m = /^Max open files\s+\S+\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findLbType } from '../../src/domain/lb-types.js';
 import { lbPaths } from '../../src/dataplane/haproxy.js';
-import { FD_RESERVE, hardFdLimit } from '../../src/dataplane/render-profile.js';
+import { hardFdLimit } from '../../src/dataplane/fd-limit.js';
+import { FD_RESERVE } from '../../src/dataplane/render-profile.js';
 import { cli } from '../../src/dataplane/runtime.js';
 import { startHttpServers, waitFor } from '../fixtures/servers.js';
 import { startLoad } from '../helpers/load.js';
@@ -14,8 +15,8 @@ const e = E2e.suite('migration');
 
 /** The profile's maxconn, or less where this machine's open-file limit (inherited by HAProxy) allows less. */
 const expectedMaxconn = (maxconn: number): number => {
-  const limit = hardFdLimit();
-  return limit === undefined ? maxconn : Math.min(maxconn, Math.floor((limit - FD_RESERVE) / 2));
+  // Infinity (no limit) caps nothing.
+  return Math.min(maxconn, Math.floor((hardFdLimit() - FD_RESERVE) / 2));
 };
 
 /** `show info` of the LB's running worker, as name → value. */

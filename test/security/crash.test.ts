@@ -13,6 +13,7 @@ import { readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { METRICS_FRONTEND } from '../../src/dataplane/render-metrics.js';
 import { MasterCli } from '../../src/dataplane/runtime.js';
 import { startHttpServers, waitFor, type HttpTestServer } from '../fixtures/servers.js';
 import type { Fulcrum } from '../helpers/fulcrum.js';
@@ -251,7 +252,9 @@ test('SIGKILL of fulcrum serve amid concurrent writes: every acknowledged write 
       };
       const csv = await new MasterCli(join(f.dataDir, 'lbs', id, 'master.sock')).worker('show stat');
       const lines = csv.split('\n').filter((l) => l && !l.startsWith('#'));
-      const fes = lines.filter((l) => l.split(',')[1] === 'FRONTEND').map((l) => l.split(',')[0].replace(/^fe_/, ''));
+      // Every LB also runs the metrics exporter's own frontend (render-metrics.ts).
+      const fes = lines.filter((l) => l.split(',')[1] === 'FRONTEND').map((l) => l.split(',')[0]).filter((n) => n !== METRICS_FRONTEND)
+        .map((n) => n.replace(/^fe_/, ''));
       const bes = lines.filter((l) => l.split(',')[1] === 'BACKEND').map((l) => l.split(',')[0]).filter((n) => !n.endsWith('_failover'))
         .map((n) => n.replace(/^be_/, ''));
       assert.deepEqual(fes.sort(), [...snap.frontends].sort(), `LB ${id}: frontends HAProxy runs`);
