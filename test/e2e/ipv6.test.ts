@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { freePort, httpGet, loopbackNet, startHttpServer, startHttpServers } from '../fixtures/servers.js';
+import { freePort, httpGet, loopbackNet, startHttpServer, startHttpServers, waitFor } from '../fixtures/servers.js';
 import { waitLbReady } from '../helpers/fulcrum.js';
 import { E2e, fastCheck } from './support/lb.js';
 
@@ -41,6 +41,9 @@ test('assign_flexible_ipv6: the LB gets an IPv4 and an IPv6 address; a frontend 
   const port = await freePort(four);
   await e.api.createFrontend({ lbId: created.id, name: 'fe', inboundPort: port, backendId: be.id, enableHttp3: false } as never);
   await waitLbReady(e.api, created.id);
+  // Servers of a new backend take traffic once they passed their first checks.
+  await waitFor('both servers checked', async () => (await e.api.listBackendStats({ lbId: created.id, backendId: be.id }))
+    .backendServersStats.every((s) => s.serverState === 'running'), 10_000, 25);
   const ids = servers.map((s) => s.id);
   const over6 = await httpGet(six, port);
   assert.equal(over6.status, 200);
