@@ -7,6 +7,7 @@ import { fdLimitProblem, hardFdLimit } from './fd-limit.js';
 import { HaproxyProcess, lbPaths, writeAtomic, type HaproxyOptions } from './haproxy.js';
 import { applyPoolChanges, diffPools, withPoolsOf, type PoolChangeOptions } from './pool-changes.js';
 import { renderConfig, type RenderOptions } from './render.js';
+import type { PeerSet } from './render-peers.js';
 import type { TlsPaths } from './render-tls.js';
 import { pruneCrtLists, renewedCertificates, setChallenge, swapCertificates, writeTlsFiles } from './tls-runtime.js';
 import { ruleLists, rulesDir } from './render-rules.js';
@@ -26,6 +27,8 @@ export interface InstanceOptions extends HaproxyOptions {
   certDir?: string;
   /** Addresses that ACLs with ips_edge_services match (the operator's list; none by default). */
   edgeServicesIps?: string[];
+  /** The LB's HAProxy peers when it runs on an HA pair of nodes (agents); none on a single node. */
+  peersOf?: (lbId: string) => PeerSet | null;
 }
 
 interface Applied {
@@ -146,7 +149,7 @@ export class LbInstance {
     const serverIds = assignServerIds(this.state.serverIds, next);
     const opts: RenderOptions = {
       runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, fdLimit: FD_LIMIT, certDir: this.opts.certDir,
-      quic: this.opts.quic,
+      quic: this.opts.quic, peers: this.opts.peersOf?.(this.lbId) ?? null,
     };
     let config: string;
     let lists: Map<string, string>;
