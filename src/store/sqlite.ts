@@ -13,6 +13,9 @@ import type { LbSnapshot } from '../domain/snapshot.js';
 import type { Subscriber } from '../domain/subscribers.js';
 import { MIGRATIONS } from './migrations.js';
 import {
+  childWhere, creationOrder, ipWhere, lbWhere, orderSql, routeWhere, subscriberWhere, type Dialect, type Where,
+} from './query.js';
+import {
   ConflictError, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
   type Store, type SubscriberFilter,
 } from './store.js';
@@ -21,33 +24,15 @@ type Row = { doc: string };
 
 const MAX_CACHED_STATEMENTS = 500;
 
-// Objects created in the same millisecond keep their insertion order (rowid); equal names list in creation order.
-const ORDER_SQL: Record<Page['orderBy'], string> = {
-  created_at_asc: 'created_at ASC, rowid ASC',
-  created_at_desc: 'created_at DESC, rowid DESC',
-  name_asc: 'name ASC, created_at ASC, rowid ASC',
-  name_desc: 'name DESC, created_at ASC, rowid ASC',
+const SQLITE: Dialect = {
+  contains: (column) => `instr(${column}, ?) > 0`,
+  hasTag: 'EXISTS (SELECT 1 FROM json_each(json_extract(doc, \'$.tags\')) WHERE value = ?)',
+  isIpv6: "instr(address, ':') > 0",
+  insertion: 'rowid',
+  // SQLite compares text bytewise (BINARY) unless told otherwise.
+  bytewise: (column) => column,
 };
-const CREATION_ORDER = ORDER_SQL.created_at_asc;
-
-/** A WHERE clause built from optional conditions. */
-class Where {
-  readonly parts: string[] = [];
-  readonly args: unknown[] = [];
-  add(sql: string, ...args: unknown[]): this {
-    this.parts.push(sql);
-    this.args.push(...args);
-    return this;
-  }
-  in(column: string, values: string[] | undefined): this {
-    if (values === undefined) return this;
-    if (values.length === 0) return this.add('0');
-    return this.add(`${column} IN (${values.map(() => '?').join(',')})`, ...values);
-  }
-  get sql(): string {
-    return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
-  }
-}
+const CREATION_ORDER = creationOrder(SQLITE);
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -106,7 +91,7 @@ export class SqliteStore implements Store {
     return row ? (JSON.parse(row.doc) as T) : null;
   }
 
-  private paged<T>(table: string, where: Where, page: Page, order = ORDER_SQL[page.orderBy]): Paged<T> {
+  private paged<T>(table: string, where: Where, page: Page, order = orderSql(SQLITE, page.orderBy)): Paged<T> {
     const total = (this.stmt(`SELECT COUNT(*) AS n FROM ${table} ${where.sql}`).get(...where.args) as { n: number }).n;
     const items = this.docs<T>(
       `SELECT doc FROM ${table} ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
@@ -141,12 +126,7 @@ export class SqliteStore implements Store {
   }
 
   async listLbs(f: LbFilter, page: Page): Promise<Paged<Lb>> {
-    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds).in('id', f.ids);
-    if (f.name) w.add('instr(name, ?) > 0', f.name);
-    if (f.projectId) w.add('project_id = ?', f.projectId);
-    if (f.organizationId) w.add('organization_id = ?', f.organizationId);
-    for (const tag of f.tags ?? []) w.add('EXISTS (SELECT 1 FROM json_each(json_extract(doc, \'$.tags\')) WHERE value = ?)', tag);
-    return this.paged<Lb>('lbs', w, page);
+    return this.paged<Lb>('lbs', lbWhere(SQLITE, f), page);
   }
 
   async allLbIds(): Promise<string[]> {
@@ -233,14 +213,7 @@ export class SqliteStore implements Store {
   }
 
   async listIps(f: IpFilter, page: Page): Promise<Paged<Ip>> {
-    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds);
-    if (f.ipAddress) w.add('address = ?', f.ipAddress);
-    if (f.projectId) w.add('project_id = ?', f.projectId);
-    if (f.organizationId) w.add('organization_id = ?', f.organizationId);
-    if (f.ipType === 'ipv4') w.add("instr(address, ':') = 0");
-    if (f.ipType === 'ipv6') w.add("instr(address, ':') > 0");
-    for (const tag of f.tags ?? []) w.add('EXISTS (SELECT 1 FROM json_each(json_extract(doc, \'$.tags\')) WHERE value = ?)', tag);
-    return this.paged<Ip>('ips', w, page, 'address_order(address) ASC');
+    return this.paged<Ip>('ips', ipWhere(SQLITE, f), page, 'address_order(address) ASC');
   }
 
   async ipsOfLb(lbId: string): Promise<Ip[]> {
@@ -278,9 +251,7 @@ export class SqliteStore implements Store {
   }
 
   async listBackends(f: ChildFilter, page: Page): Promise<Paged<Backend>> {
-    const w = new Where().add('lb_id = ?', f.lbId);
-    if (f.name) w.add('instr(name, ?) > 0', f.name);
-    return this.paged<Backend>('backends', w, page);
+    return this.paged<Backend>('backends', childWhere(SQLITE, 'lb_id', f), page);
   }
 
   async updateBackend(b: Backend): Promise<void> {
@@ -318,9 +289,7 @@ export class SqliteStore implements Store {
   }
 
   async listFrontends(f: ChildFilter, page: Page): Promise<Paged<Frontend>> {
-    const w = new Where().add('lb_id = ?', f.lbId);
-    if (f.name) w.add('instr(name, ?) > 0', f.name);
-    return this.paged<Frontend>('frontends', w, page);
+    return this.paged<Frontend>('frontends', childWhere(SQLITE, 'lb_id', f), page);
   }
 
   async frontendsOfBackend(backendId: string): Promise<Frontend[]> {
@@ -360,9 +329,7 @@ export class SqliteStore implements Store {
   }
 
   async listCertificates(f: ChildFilter, page: Page): Promise<Paged<Certificate>> {
-    const w = new Where().add('lb_id = ?', f.lbId);
-    if (f.name) w.add('instr(name, ?) > 0', f.name);
-    return this.paged<Certificate>('certificates', w, page);
+    return this.paged<Certificate>('certificates', childWhere(SQLITE, 'lb_id', f), page);
   }
 
   async allCertificates(): Promise<Certificate[]> {
@@ -412,9 +379,7 @@ export class SqliteStore implements Store {
   }
 
   async listRoutes(f: RouteFilter, page: Page): Promise<Paged<Route>> {
-    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds);
-    if (f.frontendId) w.add('frontend_id = ?', f.frontendId);
-    return this.paged<Route>('routes', w, page);
+    return this.paged<Route>('routes', routeWhere(f), page);
   }
 
   async routesOfFrontend(frontendId: string): Promise<Route[]> {
@@ -459,9 +424,7 @@ export class SqliteStore implements Store {
   }
 
   async listAcls(f: { frontendId: string; name?: string }, page: Page): Promise<Paged<Acl>> {
-    const w = new Where().add('frontend_id = ?', f.frontendId);
-    if (f.name) w.add('instr(name, ?) > 0', f.name);
-    return this.paged<Acl>('acls', w, page);
+    return this.paged<Acl>('acls', childWhere(SQLITE, 'frontend_id', f), page);
   }
 
   async aclsOfFrontend(frontendId: string): Promise<Acl[]> {
@@ -506,11 +469,7 @@ export class SqliteStore implements Store {
   }
 
   async listSubscribers(f: SubscriberFilter, page: Page): Promise<Paged<Subscriber>> {
-    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds);
-    if (f.name) w.add('instr(name, ?) > 0', f.name);
-    if (f.projectId) w.add('project_id = ?', f.projectId);
-    if (f.organizationId) w.add('organization_id = ?', f.organizationId);
-    return this.paged<Subscriber>('subscribers', w, page);
+    return this.paged<Subscriber>('subscribers', subscriberWhere(SQLITE, f), page);
   }
 
   async updateSubscriber(s: Subscriber): Promise<void> {
