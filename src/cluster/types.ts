@@ -7,7 +7,8 @@ export interface ClusterNode {
   name: string;
   /** Its address on the LBs' segment: VRRP adverts and HAProxy peers go there. */
   address: string;
-  heartbeatAt: Date;
+  /** Time since its last heartbeat, by the database's clock (node clocks may differ). */
+  ageMs: number;
 }
 
 /** One LB's instance on one node. */
@@ -16,7 +17,7 @@ export interface Placement {
   node: string;
   /** The instance id of this node's HAProxy (what backend-stats' instance_id names). */
   instanceId: string;
-  /** 0 for the node placed first (higher VRRP priority), 1 for the other. */
+  /** 0 for the first-placed node (higher VRRP priority), 1 for the other. */
   slot: number;
   /** The LB's VRRP router id, shared by its two instances (unique among LBs). */
   vrid: number;
@@ -27,5 +28,21 @@ export interface InstanceReport {
   lbId: string;
   node: string;
   state: InstanceState;
+  /** The LB config version the instance runs (0: none yet). */
+  appliedVersion: number;
   stats: ServerStat[];
+}
+
+/** The cluster tables (PostgreSQL only: SQLite's single-machine mode has no nodes). */
+export interface ClusterStore {
+  /** Registers the node (or updates its address) and records a heartbeat. */
+  heartbeat(name: string, address: string): Promise<void>;
+  nodes(): Promise<ClusterNode[]>;
+  placements(): Promise<Placement[]>;
+  placementsOf(lbId: string): Promise<Placement[]>;
+  /** Replaces the LB's placements (all share one VRID); an empty list forgets the LB and its reports. */
+  setPlacements(lbId: string, placements: Placement[]): Promise<void>;
+  report(r: InstanceReport): Promise<void>;
+  reports(lbId: string): Promise<InstanceReport[]>;
+  close(): Promise<void>;
 }
