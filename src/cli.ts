@@ -1,5 +1,8 @@
 // The `fulcrum` command line.
+import { networkInterfaces } from 'node:os';
 import { Command, Option } from 'commander';
+import pino from 'pino';
+import { runAgent } from './agent/agent.js';
 import { DEFAULTS, parseEdgeServicesIps, parseListen, parseLogRotation, parseRateLimit, parseSmtp, parseZones, resolveDataDir } from './config.js';
 import { parsePrivateNetworks } from './domain/private-networks.js';
 import { createKey, listKeys, revokeKey } from './keys-cli.js';
@@ -19,7 +22,10 @@ program.command('serve')
   .addOption(new Option('--ip-pool <cidr|list>', 'addresses given to load balancers as flexible IPs (a CIDR, or a comma-separated list of CIDRs and addresses)')
     .env('FULCRUM_IP_POOL').default(DEFAULTS.ipPool))
   .addOption(new Option('--zone <name...>', 'zones served (repeatable); FULCRUM_ZONE takes a comma-separated list').default([DEFAULTS.zone]))
-  .addOption(new Option('--dataplane <kind>', 'haproxy (real traffic) or none (API only, nothing listens)').choices(['haproxy', 'none'])
+  .addOption(new Option('--store <url>', 'postgres://USER:PASSWORD@HOST:PORT/DB: state in PostgreSQL (default: SQLite in the data dir)')
+    .env('FULCRUM_STORE'))
+  .addOption(new Option('--dataplane <kind>', 'haproxy (real traffic), none (API only, nothing listens) or agents (the LBs run on `fulcrum agent` nodes; needs --store)')
+    .choices(['haproxy', 'none', 'agents'])
     .env('FULCRUM_DATAPLANE').default(DEFAULTS.dataplane))
   .addOption(new Option('--log-level <level>', 'pino log level').env('FULCRUM_LOG_LEVEL').default(DEFAULTS.logLevel))
   .addOption(new Option('--rate-limit <n>', 'requests per second per secret key; over it, 429 too_many_requests (0: no limit)')
@@ -55,7 +61,7 @@ Environment:
 
 API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI or Terraform at http://<listen>.`)
   .action(async (opts: {
-    listen: string; dataDir: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none'; logLevel: string;
+    listen: string; dataDir: string; store?: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none' | 'agents'; logLevel: string;
     rateLimit: string; rateLimitBurst?: string; adminRateLimit: string; acmeDirectory: string; acmeEmail?: string;
     acmeCaFile?: string; edgeServicesIps: string; metricsPublic?: boolean; logMaxBytes: string; logKeep: string;
     privateNetwork: string[]; smtpUrl?: string; smtpFrom?: string;
@@ -65,6 +71,7 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
     const running = await serve({
       listen: parseListen(opts.listen),
       dataDir: resolveDataDir(opts.dataDir),
+      store: opts.store ?? null,
       ipPool: opts.ipPool,
       zones: parseZones(zones),
       secretKey: env('SECRET_KEY') ?? null,
@@ -83,6 +90,33 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+
+program.command('agent')
+  .description('Run the HAProxy instances and keepalived of the LBs placed on this node (no API); see docs/scale-out.md')
+  .addOption(new Option('--store <url>', 'the PostgreSQL store of `fulcrum serve --dataplane agents` (postgres://…)').env('FULCRUM_STORE')
+    .makeOptionMandatory())
+  .addOption(new Option('--node <name>', 'this node\'s name (lowercase letters, digits, dashes), unique in the cluster').env('FULCRUM_NODE')
+    .makeOptionMandatory())
+  .addOption(new Option('--interface <name>', 'the interface on the LBs\' network: keepalived puts LB addresses there').env('FULCRUM_INTERFACE')
+    .default('eth0'))
+  .addOption(new Option('--node-address <ip>', 'this node\'s IPv4 address on that network (VRRP and HAProxy peers); default: the interface\'s first')
+    .env('FULCRUM_NODE_ADDRESS'))
+  .addOption(new Option('--data-dir <dir>', 'where the LBs\' HAProxy files and keepalived\'s live').env('FULCRUM_DATA_DIR').default(DEFAULTS.dataDir))
+  .addOption(new Option('--log-level <level>', 'pino log level').env('FULCRUM_LOG_LEVEL').default(DEFAULTS.logLevel))
+  .action(async (o: { store: string; node: string; interface: string; nodeAddress?: string; dataDir: string; logLevel: string }) => {
+    const running = await runAgent({ store: o.store, node: o.node, iface: o.interface, nodeAddress: o.nodeAddress ?? interfaceAddress(o.interface),
+      dataDir: resolveDataDir(o.dataDir) }, pino({ level: o.logLevel }));
+    const stop = () => { void running.close().then(() => process.exit(0)); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+/** The first IPv4 address of a local interface. */
+function interfaceAddress(name: string): string {
+  const a = networkInterfaces()[name]?.find((x) => x.family === 'IPv4');
+  if (!a) throw new Error(`--interface ${name} has no IPv4 address here: give --node-address`);
+  return a.address;
+}
 
 const dataDirOption = () => new Option('--data-dir <dir>', 'the data dir of `fulcrum serve`').env('FULCRUM_DATA_DIR').default(DEFAULTS.dataDir);
 const print = (text: string) => { process.stdout.write(`${text}\n`); };

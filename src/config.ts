@@ -7,11 +7,14 @@ import { normalizeSubnet } from './domain/acls.js';
 export interface ServeConfig {
   listen: { host: string; port: number };
   dataDir: string;
+  /** A postgres:// URL shared by several processes; null: the SQLite file in the data dir. */
+  store?: string | null;
   ipPool: string;
   zones: string[];
   /** The admin secret key (a UUID); generated and stored on first start when unset. */
   secretKey: string | null;
-  dataplane: 'haproxy' | 'none';
+  /** agents: no HAProxy here; `fulcrum agent`s on the nodes run the LBs placed on them (docs/scale-out.md). */
+  dataplane: 'haproxy' | 'none' | 'agents';
   logLevel: string;
   /** Requests per second per key (0: no limit) and the burst a key may send at once. */
   rateLimit: { perSecond: number; burst: number };

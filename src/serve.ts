@@ -16,7 +16,9 @@ import type { DataPlanePort } from './control/port.js';
 import { Reconciler } from './control/reconciler.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
 import { CertificateFiles } from './store/certificate-files.js';
+import { PostgresStore } from './store/postgres.js';
 import { SqliteStore } from './store/sqlite.js';
+import { startAgentsControl } from './cluster/agents-mode.js';
 import { isUuid } from './domain/validation.js';
 import { LogRotator } from './ops/log-rotation.js';
 import { ControlMetrics } from './ops/metrics.js';
@@ -30,7 +32,10 @@ export interface Running {
 export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.logLevel })): Promise<Running> {
   mkdirSync(cfg.dataDir, { recursive: true });
   const metrics = new ControlMetrics();
-  const store = metrics.meterStore(new SqliteStore(join(cfg.dataDir, 'fulcrum.db')));
+  const store = metrics.meterStore(cfg.store ? await PostgresStore.open(cfg.store) : new SqliteStore(join(cfg.dataDir, 'fulcrum.db')));
+  const agents = cfg.dataplane === 'agents' ? await startAgentsControl(cfg.store ?? null, store, log.child({ component: 'placement' })) : null;
+  // Without HAProxy in this process (none, agents), the reconciler applies to memory: it still runs LB lifecycles.
+  const local = cfg.dataplane === 'haproxy';
   const pool = new AddressPool(cfg.ipPool);
   checkNoOverlap(pool, cfg.privateNetworks);
 
@@ -49,7 +54,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   }
 
   const certificateFiles = new CertificateFiles(cfg.dataDir);
-  const dataPlane: DataPlanePort = metrics.meterDataPlane(cfg.dataplane === 'none' ? new MemoryDataPlane()
+  const dataPlane: DataPlanePort = metrics.meterDataPlane(!local ? new MemoryDataPlane()
     : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps,
       log: log.child({ component: 'dataplane' }), onReload: metrics.onReload }));
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
@@ -62,13 +67,13 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   }, log.child({ component: 'acme' }));
   const app = await buildApi({
     store, reconciler, pool, zones: cfg.zones, defaultProjectId, certificateFiles, acme: acmeJob,
-    privateNetworks: cfg.privateNetworks, mailRelay: cfg.smtp !== null,
+    privateNetworks: cfg.privateNetworks, mailRelay: cfg.smtp !== null, instances: agents?.instances,
   }, new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit, adminRateLimit: cfg.adminRateLimit,
-    metrics: { control: metrics, dataDir: cfg.dataplane === 'none' ? null : cfg.dataDir, public: cfg.metricsPublic } });
+    metrics: { control: metrics, dataDir: local ? cfg.dataDir : null, public: cfg.metricsPublic } });
   await reconciler.start();
   await acmeJob.start();
   poller.start();
-  const rotator = cfg.dataplane === 'none' ? null : new LogRotator(cfg.dataDir, cfg.logRotation);
+  const rotator = !local ? null : new LogRotator(cfg.dataDir, cfg.logRotation);
   rotator?.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
   log.info({ address, dataDir: cfg.dataDir, zones: cfg.zones }, 'fulcrum serving');
@@ -82,6 +87,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       await alerts.close();
       await acmeJob.close();
       await reconciler.close();
+      await agents?.close();
       await dataPlane.close();
       await store.close();
     },

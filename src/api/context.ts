@@ -4,6 +4,7 @@ import type { Backend } from '../domain/backends.js';
 import type { Frontend } from '../domain/frontends.js';
 import { isBeingDeleted, type Lb, type LbCounts } from '../domain/lbs.js';
 import type { PrivateNetwork } from '../domain/private-networks.js';
+import type { InstanceSource } from '../cluster/instances.js';
 import type { Reconciler } from '../control/reconciler.js';
 import type { CertificateFiles } from '../store/certificate-files.js';
 import type { Store } from '../store/store.js';
@@ -26,6 +27,8 @@ export interface ApiContext {
   certificateFiles: CertificateFiles;
   /** Told when a Let's Encrypt certificate is created, so its order starts now rather than at the next round. */
   acme?: { poke(): void };
+  /** Agents mode: the LBs' instances (one per node) and backend stats come from the cluster tables, not the reconciler. */
+  instances?: InstanceSource;
 }
 
 /** True when the principal may see objects of this project. */
@@ -72,6 +75,7 @@ export async function lbJson(ctx: ApiContext, lb: Lb): Promise<Record<string, un
     lb: fresh,
     ips: await ctx.store.ipsOfLb(lb.id),
     instance: ctx.reconciler.instanceState(lb.id),
+    nodeInstances: await ctx.instances?.of(lb.id),
     counts: await lbCounts(ctx, lb.id),
     subscriber: fresh.subscriberId ? await ctx.store.getSubscriber(fresh.subscriberId) : null,
   });

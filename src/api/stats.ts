@@ -23,7 +23,7 @@ export function statsRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const b = await ctx.store.getBackend(backendId);
       if (!b || b.lbId !== lb.id) throw notFound('backend', backendId);
     }
-    const all = (await ctx.reconciler.stats(lb.id)) ?? [];
+    const all = (await (ctx.instances ? ctx.instances.stats(lb.id) : ctx.reconciler.stats(lb.id))) ?? [];
     return backendId ? all.filter((s) => s.backendId === backendId) : all;
   };
 

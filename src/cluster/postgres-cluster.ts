@@ -21,6 +21,8 @@ export const CLUSTER_MIGRATIONS: MigrationSet = {
   ],
 };
 
+/** Advisory lock key of placement rounds (next to the migrations' 4_242_015_001). */
+const PLACEMENT_LOCK = 4_242_015_002;
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A query that hangs (a cut network) fails after this long, so heartbeats and placement rounds stay bounded. */
 const QUERY_TIMEOUT_MS = 5_000;
@@ -108,6 +110,20 @@ export class PostgresCluster implements ClusterStore {
       'SELECT node, status, reason, updated_at, applied_version, stats FROM cluster_reports WHERE lb_id = $1 ORDER BY node', [lbId]);
     return r.rows.map((x) => ({ lbId, node: x.node, state: { status: x.status, reason: x.reason, updatedAt: x.updated_at },
       appliedVersion: x.applied_version, stats: x.stats }));
+  }
+
+  async exclusively(fn: () => Promise<void>): Promise<void> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('SELECT pg_advisory_lock($1)', [PLACEMENT_LOCK]);
+      try {
+        await fn();
+      } finally {
+        await c.query('SELECT pg_advisory_unlock($1)', [PLACEMENT_LOCK]);
+      }
+    } finally {
+      c.release();
+    }
   }
 
   async close(): Promise<void> {

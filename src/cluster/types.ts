@@ -44,5 +44,7 @@ export interface ClusterStore {
   setPlacements(lbId: string, placements: Placement[]): Promise<void>;
   report(r: InstanceReport): Promise<void>;
   reports(lbId: string): Promise<InstanceReport[]>;
+  /** Runs `fn` while no other process runs one (placement rounds of several API servers). */
+  exclusively(fn: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }

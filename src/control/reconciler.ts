@@ -47,6 +47,17 @@ export class Reconciler {
     return this.entry(lbId).state;
   }
 
+  /** The config version the LB's instance runs (0 before its first apply). */
+  appliedVersion(lbId: string): number {
+    return Math.max(0, this.work.get(lbId)?.appliedVersion ?? 0);
+  }
+
+  /** Applies the LB again although its config version did not change (an agent's LB moved or got a new peer node). */
+  refresh(lbId: string): void {
+    this.entry(lbId).appliedVersion = -1;
+    this.schedule(lbId);
+  }
+
   /**
    * Live statistics; while the LB's HAProxy does not run, every pool server reads stopped/unknown. Live reads feed the
    * event feed's server changes (an instance that does not run is reported as an instance change instead).

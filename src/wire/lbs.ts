@@ -45,27 +45,32 @@ export interface LbView {
   instance: InstanceState;
   counts: LbCounts;
   subscriber?: Subscriber | null;
+  /** In agents mode, the LB's instances, one per node (cluster/instances.ts); `instance` is then not shown. */
+  nodeInstances?: { id: string; address: string; state: InstanceState }[];
 }
 
 export function lbToWire(v: LbView): Record<string, unknown> {
   const { lb } = v;
   const region = regionOfZone(lb.zone);
+  const shown = v.nodeInstances ?? [{ id: lb.instanceId, address: '', state: v.instance }];
   // An LB being created has no instance yet (spec §11.7).
-  const instances = lb.status === 'to_create' ? [] : [{
-    id: lb.instanceId,
-    status: lb.status === 'creating' ? 'unknown' : v.instance.status,
-    ip_address: '',
+  const instances = lb.status === 'to_create' ? [] : shown.map((i) => ({
+    id: i.id,
+    status: lb.status === 'creating' ? 'unknown' : i.state.status,
+    ip_address: i.address,
     created_at: lb.createdAt,
-    updated_at: v.instance.updatedAt,
+    updated_at: i.state.updatedAt,
     region,
     zone: lb.zone,
-  }];
+  }));
+  // A ready LB whose instances all failed (HAProxy refused its config or died, or their nodes are gone) says so until
+  // the data plane recovers it; one instance left serving keeps it ready.
+  const failed = shown.length > 0 && shown.every((i) => i.state.status === 'error');
   return {
     id: lb.id,
     name: lb.name,
     description: lb.description,
-    // A ready LB whose HAProxy refused its config or died says so until the data plane recovers it.
-    status: lb.status === 'ready' && v.instance.status === 'error' ? 'error' : lb.status,
+    status: lb.status === 'ready' && failed ? 'error' : lb.status,
     instances,
     organization_id: lb.organizationId,
     project_id: lb.projectId,
