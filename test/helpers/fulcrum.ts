@@ -22,7 +22,7 @@ export interface FulcrumOptions {
   /** The `--ip-pool` value; default `<ipNet>.0/24`. */
   ipPool?: string;
   zones?: string[];
-  dataplane?: 'haproxy' | 'none';
+  dataplane?: 'haproxy' | 'none' | 'agents';
   /** Extra environment; a key set to undefined is removed (e.g. FULCRUM_RATE_LIMIT, to run with the default). */
   env?: Record<string, string | undefined>;
 }

@@ -1,0 +1,194 @@
+// HA pairs end to end, in network namespaces (root only): PostgreSQL and the API (`serve --dataplane agents`) in the
+// host namespace on the test bridge, three nodes each running `fulcrum agent`, backend servers on bridge addresses,
+// traffic from the host namespace to the LB address. A node is failed by SIGKILL of its agent, HAProxy and keepalived
+// (and, in the second test, by cutting its link): traffic continues from the other node within the failover time,
+// table-sticky clients keep their server (HAProxy peers), the lost instance reads `error`, and placement moves it to
+// the third node. Every wait is bounded; the namespaces, bridge, processes and temp dirs go away in `after`.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import type { Lbv1 } from '@scaleway/sdk-lb';
+import { canUseNetns, createNetLab, type NetLab } from '../fixtures/netns.js';
+import { startPostgres, type Postgres } from '../fixtures/postgres.js';
+import { httpGet, startHttpServer, waitFor, type HttpTestServer } from '../fixtures/servers.js';
+import { Fulcrum } from '../helpers/fulcrum.js';
+import { getFrom } from '../e2e/support/servers.js';
+import { fastCheck, report } from '../e2e/support/lb.js';
+import { destroyAgent, holds, killNode, startAgent, type Agent } from './support/cluster.js';
+
+const skip = !canUseNetns() ? 'needs root (network namespaces)'
+  : spawnSync('keepalived', ['--version']).error ? 'needs keepalived (scripts/install.sh --test)' : false;
+
+const PORT = 8080;
+/** Failover must fit in this (the issue's bound); the measured gap is printed. */
+const FAILOVER_BOUND_MS = 3000;
+
+/** Requests to the LB every PROBE_MS from one source; records successes (time, server) for the gap measurement. */
+function probe(host: string, port: number) {
+  const ok: { at: number; server: string }[] = [];
+  let running = true;
+  const done = (async () => {
+    for (let i = 0; running && i < 5000; i++) {
+      const t = performance.now();
+      try {
+        const r = await httpGet(host, port, '/', {}, 300);
+        if (r.status === 200) ok.push({ at: t, server: r.body });
+      } catch { /* a failed request: part of the gap */ }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    ok,
+    async stop() { running = false; await done; },
+    /** Longest time without a successful request, between `from` and the last success. */
+    gapAfter(from: number): number {
+      const times = [from, ...ok.filter((o) => o.at >= from).map((o) => o.at)];
+      return Math.max(...times.slice(1).map((t, i) => t - times[i]));
+    },
+  };
+}
+
+describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
+  let lab: NetLab;
+  let pg: Postgres;
+  let api: Fulcrum;
+  let sdk: Lbv1.ZonedAPI;
+  const agents: Agent[] = [];
+  const servers: HttpTestServer[] = [];
+  let clients: string[] = [];
+  let fillers: string[] = [];
+
+  before(async () => {
+    lab = createNetLab(3);
+    try {
+      pg = await startPostgres(lab.hostAddress);
+      const url = await pg.database();
+      servers.push(await startHttpServer(lab.addHostAddress(201), 's1'));
+      servers.push(await startHttpServer(lab.addHostAddress(202), 's2', servers[0].port));
+      clients = [2, 3, 4, 5].map((n) => lab.addHostAddress(n));
+      fillers = [6, 7, 8, 9].map((n) => lab.addHostAddress(n));
+      api = await Fulcrum.start({ dataplane: 'agents', ipPool: `${lab.prefix}.100,${lab.prefix}.101`, env: { FULCRUM_STORE: url } });
+      sdk = api.sdk();
+      for (const n of lab.nodes) agents.push(startAgent(lab, n, url));
+    } catch (e) {
+      await teardown();
+      throw e;
+    }
+  });
+
+  const teardown = async () => {
+    for (const a of agents) destroyAgent(a);
+    await api?.stop().catch(() => undefined);
+    for (const s of servers) await s.close();
+    await pg?.stop();
+    lab?.cleanup();
+  };
+  after(teardown);
+
+  /** An LB with one table-sticky HTTP backend over both servers and a frontend on PORT; resolves once both instances are ready. */
+  async function haLb(name: string): Promise<{ lb: Lbv1.Lb; vip: string }> {
+    const lb = await sdk.createLb({ name, description: '', tags: [], type: 'lb-s', assignFlexibleIp: true });
+    const backend = await sdk.createBackend({ lbId: lb.id, name: 'app', forwardProtocol: 'http', forwardPort: servers[0].port,
+      forwardPortAlgorithm: 'roundrobin', stickySessions: 'table', stickySessionsCookieName: '', serverIp: servers.map((s) => s.host),
+      healthCheck: fastCheck({ port: servers[0].port, httpConfig: { uri: '/health', method: 'GET', code: 200, hostHeader: '' } }) });
+    await sdk.createFrontend({ lbId: lb.id, name: 'www', inboundPort: PORT, backendId: backend.id, enableHttp3: false,
+      enableAccessLogs: false });
+    const ready = await waitFor('both instances ready', async () => {
+      const l = await sdk.getLb({ lbId: lb.id });
+      return l.instances.length === 2 && l.instances.every((i) => i.status === 'ready') ? l : null;
+    }, 30_000, 100);
+    // Both servers UP on both instances (a pin is only tested when round robin had a choice).
+    await waitFor('both servers up on both nodes', async () => {
+      const stats = (await sdk.listBackendStats({ lbId: lb.id })).backendServersStats;
+      return stats.length === 4 && stats.every((s) => s.serverState === 'running');
+    }, 20_000, 200);
+    return { lb: ready, vip: ready.ip[0].ipAddress };
+  }
+
+  /**
+   * Pins every client to the same server: round robin alternates, and a filler source takes the other server before
+   * each client. A node without the replicated table would spread the clients over both servers.
+   */
+  async function pinClients(vip: string): Promise<Map<string, string>> {
+    const pins = new Map<string, string>();
+    for (let i = 0; i < clients.length; i++) {
+      await getFrom(fillers[i], vip, PORT);
+      pins.set(clients[i], (await getFrom(clients[i], vip, PORT)).body);
+    }
+    assert.equal(new Set(pins.values()).size, 1, `clients pinned to one server: ${[...pins.values()]}`);
+    return pins;
+  }
+
+  async function serverOf(src: string, vip: string): Promise<string> {
+    return (await getFrom(src, vip, PORT)).body;
+  }
+
+  test('a killed node: traffic continues from its pair within 3 s, sticky clients keep their server, the instance reads error, then moves', async () => {
+    const { lb, vip } = await haLb('ha');
+    const nodesOf = (l: Lbv1.Lb) => l.instances.map((i) => i.ipAddress).sort();
+    assert.deepEqual(nodesOf(lb), [lab.nodes[0].address, lab.nodes[1].address], 'placed on the two least-loaded nodes');
+    const master = await waitFor('one node holds the LB address', () => agents.find((a) => holds(lab, a.node, vip)), 5000, 100);
+    const backup = agents.find((a) => a !== master && lb.instances.some((i) => i.ipAddress === a.node.address))!;
+
+    const pins = await pinClients(vip);
+    // Replication to the other node's table is asynchronous (peers push as entries change).
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const p = probe(vip, PORT);
+    await waitFor('probe succeeds', () => p.ok.length > 3, 5000);
+    const killedAt = performance.now();
+    killNode(master);
+    await waitFor('traffic from the other node', () => p.ok.some((o) => o.at > killedAt + 100), 10_000, 50);
+    await waitFor('the address moved', () => holds(lab, backup.node, vip), 5000, 50);
+    await new Promise((r) => setTimeout(r, 500));
+    await p.stop();
+    const gap = p.gapAfter(killedAt);
+    report('failover gap after SIGKILL of a node', gap);
+    assert.ok(gap < FAILOVER_BOUND_MS, `traffic stopped for ${Math.round(gap)} ms`);
+
+    // Clients asked in the reverse order: a fresh round robin would not reproduce the pins.
+    for (const c of [...clients].reverse()) assert.equal(await serverOf(c, vip), pins.get(c), `client ${c} kept its server`);
+
+    const lost = await waitFor('the lost instance reads error', async () => {
+      const l = await sdk.getLb({ lbId: lb.id });
+      return l.instances.find((i) => i.ipAddress === master.node.address && i.status === 'error') ? l : null;
+    }, 10_000, 100);
+    assert.equal(lost.status, 'ready', 'one instance still serves: the LB stays ready');
+    assert.ok(lost.instances.some((i) => i.ipAddress === backup.node.address && i.status === 'ready'));
+
+    const third = agents.find((a) => a !== master && a !== backup)!;
+    const moved = await waitFor('the instance moved to the third node', async () => {
+      const l = await sdk.getLb({ lbId: lb.id });
+      return l.instances.length === 2 && l.instances.every((i) => i.status === 'ready')
+        && nodesOf(l).includes(third.node.address) ? l : null;
+    }, 30_000, 200);
+    assert.ok(!nodesOf(moved).includes(master.node.address));
+    assert.equal((await httpGet(vip, PORT)).status, 200);
+    const stats = await waitFor('stats of both instances', async () => {
+      const all = (await sdk.listBackendStats({ lbId: lb.id })).backendServersStats;
+      return all.length === 4 ? all : null;
+    }, 10_000, 200);
+    assert.deepEqual([...new Set(stats.map((s) => s.instanceId))].sort(), moved.instances.map((i) => i.id).sort(),
+      'backend stats per instance');
+  });
+
+  test('a node cut from the network: its pair takes the address within 3 s', async () => {
+    const { vip } = await haLb('cut');
+    const master = await waitFor('one node holds the LB address', () => agents.find((a) => holds(lab, a.node, vip)), 5000, 100);
+    const p = probe(vip, PORT);
+    await waitFor('probe succeeds', () => p.ok.length > 3, 5000);
+    const cutAt = performance.now();
+    lab.cut(master.node);
+    try {
+      await waitFor('traffic from the other node', () => p.ok.some((o) => o.at > cutAt + 100), 10_000, 50);
+      await new Promise((r) => setTimeout(r, 500));
+      await p.stop();
+      const gap = p.gapAfter(cutAt);
+      report('failover gap after cutting a node\'s link', gap);
+      assert.ok(gap < FAILOVER_BOUND_MS, `traffic stopped for ${Math.round(gap)} ms`);
+    } finally {
+      await p.stop();
+      lab.restore(master.node);
+    }
+  });
+});
