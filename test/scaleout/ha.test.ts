@@ -153,6 +153,7 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
       const l = await sdk.getLb({ lbId: lb.id });
       return l.instances.find((i) => i.ipAddress === master.node.address && i.status === 'error') ? l : null;
     }, 10_000, 100);
+    report('kill → the lost instance reads error', performance.now() - killedAt);
     assert.equal(lost.status, 'ready', 'one instance still serves: the LB stays ready');
     assert.ok(lost.instances.some((i) => i.ipAddress === backup.node.address && i.status === 'ready'));
 
@@ -162,6 +163,7 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
       return l.instances.length === 2 && l.instances.every((i) => i.status === 'ready')
         && nodesOf(l).includes(third.node.address) ? l : null;
     }, 30_000, 200);
+    report('kill → the instance runs on the third node', performance.now() - killedAt);
     assert.ok(!nodesOf(moved).includes(master.node.address));
     assert.equal((await httpGet(vip, PORT)).status, 200);
     const stats = await waitFor('stats of both instances', async () => {
