@@ -4,6 +4,7 @@ import type { Backend } from '../domain/backends.js';
 import type { Frontend } from '../domain/frontends.js';
 import { isBeingDeleted, type Lb, type LbCounts } from '../domain/lbs.js';
 import type { PrivateNetwork } from '../domain/private-networks.js';
+import type { ServerStat } from '../domain/stats.js';
 import type { InstanceSource } from '../cluster/instances.js';
 import type { Reconciler } from '../control/reconciler.js';
 import type { CertificateFiles } from '../store/certificate-files.js';
@@ -66,6 +67,11 @@ export async function loadFrontend(ctx: ApiContext, p: Principal, zone: string, 
   const lb = frontend ? await ctx.store.getLb(frontend.lbId) : null;
   if (!frontend || !lb || lb.zone !== zone || !canSee(p, lb.projectId)) throw notFound('frontend', id);
   return { frontend, lb };
+}
+
+/** Backend stats of the LB: live from its HAProxy, or in agents mode as its nodes published them (one set per instance). */
+export async function liveStats(ctx: ApiContext, lbId: string): Promise<ServerStat[]> {
+  return (await (ctx.instances ? ctx.instances.stats(lbId) : ctx.reconciler.stats(lbId))) ?? [];
 }
 
 /** The LB as the wire shows it, re-read so that counts and status are current. */

@@ -5,7 +5,7 @@ import type { ServerStat } from '../domain/stats.js';
 import { notFound } from '../wire/errors.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
 import { serverStatToWire } from '../wire/stats.js';
-import { loadLb, type ApiContext } from './context.js';
+import { liveStats, loadLb, type ApiContext } from './context.js';
 import { readListPage } from './routing.js';
 
 const LbParams = Type.Object({ zone: Type.String(), lb_id: Type.String() });
@@ -23,7 +23,7 @@ export function statsRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const b = await ctx.store.getBackend(backendId);
       if (!b || b.lbId !== lb.id) throw notFound('backend', backendId);
     }
-    const all = (await (ctx.instances ? ctx.instances.stats(lb.id) : ctx.reconciler.stats(lb.id))) ?? [];
+    const all = await liveStats(ctx, lb.id);
     return backendId ? all.filter((s) => s.backendId === backendId) : all;
   };
 

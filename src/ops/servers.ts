@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { serverAdminOf } from '../domain/server-admin.js';
 import { normalizeServerIp } from '../domain/validation.js';
 import { uniquePool } from '../dataplane/server-ids.js';
-import { loadBackend, loadLbForChange, type ApiContext } from '../api/context.js';
+import { liveStats, loadBackend, loadLbForChange, type ApiContext } from '../api/context.js';
 import type { Principal } from '../api/auth.js';
 import { Problems } from '../wire/common.js';
 import { invalidArgument, notFound } from '../wire/errors.js';
@@ -26,7 +26,7 @@ export function serverAdminRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return { backend, lb, ip: parsed.ip };
   };
   const answer = async (lbId: string, backendId: string, ip: string, admin: Parameters<typeof serverAdminToWire>[2]) => {
-    const stat = (await ctx.reconciler.stats(lbId))?.find((s) => s.backendId === backendId && s.ip === ip);
+    const stat = (await liveStats(ctx, lbId)).find((s) => s.backendId === backendId && s.ip === ip);
     return serverAdminToWire(backendId, ip, admin, stat);
   };
   const schema = { params: ServerParams, response: { 200: ServerAdminAnswer }, tags: ['fulcrum'] };

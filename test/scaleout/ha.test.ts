@@ -70,18 +70,23 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
       api = await Fulcrum.start({ dataplane: 'agents', ipPool: `${lab.prefix}.100,${lab.prefix}.101`, env: { FULCRUM_STORE: url } });
       sdk = api.sdk();
       for (const n of lab.nodes) agents.push(startAgent(lab, n, url));
+      // Every node registered before the first LB is placed (else it would go to the nodes that started first).
+      const db = new URL(url).pathname.slice(1);
+      await waitFor('all agents registered', async () => {
+        const n = await pg.sql('SELECT count(*) FROM cluster_nodes', db).catch(() => '0');
+        return Number(n.trim()) === lab.nodes.length;
+      }, 30_000, 100);
     } catch (e) {
       await teardown();
       throw e;
     }
   });
 
+  // Each step runs even when an earlier one failed: nothing may outlive the test.
   const teardown = async () => {
-    for (const a of agents) destroyAgent(a);
-    await api?.stop().catch(() => undefined);
-    for (const s of servers) await s.close();
-    await pg?.stop();
-    lab?.cleanup();
+    const steps = [() => api?.destroy().catch(() => api?.kill()), ...agents.map((a) => () => destroyAgent(a)),
+      ...servers.map((s) => () => s.close()), () => pg?.stop(), () => lab?.cleanup()];
+    for (const step of steps) await Promise.resolve().then(step).catch(() => undefined);
   };
   after(teardown);
 
