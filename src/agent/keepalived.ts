@@ -50,23 +50,20 @@ export class Keepalived {
 
   /** Runs keepalived on `config` (starting, adopting or reloading it as needed). */
   async update(config: string): Promise<void> {
-    const changed = config !== this.config;
+    // After an agent restart the file on disk is what an adopted keepalived runs.
+    const running = this.config ?? await readFile(this.configFile, 'utf8').catch(() => null);
+    const changed = config !== running;
     if (changed) {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       await writeAtomic(this.configFile, config);
-      this.config = config;
     }
+    this.config = config;
     if (!this.isAlive()) {
       const [adopted] = await this.pids();
-      if (adopted !== undefined) {
-        this.pid = adopted;
-        process.kill(adopted, 'SIGHUP'); // it may run an older config
-        return;
-      }
-      this.start();
-    } else if (changed) {
-      process.kill(this.pid!, 'SIGHUP');
+      if (adopted === undefined) return this.start();
+      this.pid = adopted;
     }
+    if (changed) process.kill(this.pid!, 'SIGHUP');
   }
 
   /** Starts keepalived again if it died (the agent's watchdog). */

@@ -14,7 +14,8 @@ import { httpGet, startHttpServer, waitFor, type HttpTestServer } from '../fixtu
 import { Fulcrum } from '../helpers/fulcrum.js';
 import { getFrom } from '../e2e/support/servers.js';
 import { fastCheck, report } from '../e2e/support/lb.js';
-import { destroyAgent, holds, killNode, startAgent, type Agent } from './support/cluster.js';
+import { haproxyMastersOf } from '../helpers/procs.js';
+import { destroyAgent, holds, keepalivedPids, killNode, startAgent, type Agent } from './support/cluster.js';
 
 const skip = !canUseNetns() ? 'needs root (network namespaces)'
   : spawnSync('keepalived', ['--version']).error ? 'needs keepalived (scripts/install.sh --test)' : false;
@@ -26,6 +27,7 @@ const FAILOVER_BOUND_MS = 3000;
 /** Requests to the LB every PROBE_MS from one source; records successes (time, server) for the gap measurement. */
 function probe(host: string, port: number) {
   const ok: { at: number; server: string }[] = [];
+  let failed = 0;
   let running = true;
   const done = (async () => {
     for (let i = 0; running && i < 5000; i++) {
@@ -33,12 +35,15 @@ function probe(host: string, port: number) {
       try {
         const r = await httpGet(host, port, '/', {}, 300);
         if (r.status === 200) ok.push({ at: t, server: r.body });
-      } catch { /* a failed request: part of the gap */ }
+      } catch {
+        failed++; // part of the gap
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
   return {
     ok,
+    get failed() { return failed; },
     async stop() { running = false; await done; },
     /** Longest time without a successful request, between `from` and the last success. */
     gapAfter(from: number): number {
@@ -56,6 +61,7 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
   const agents: Agent[] = [];
   const servers: HttpTestServer[] = [];
   let clients: string[] = [];
+  let storeUrl = '';
   let fillers: string[] = [];
 
   before(async () => {
@@ -63,11 +69,12 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
     try {
       pg = await startPostgres(lab.hostAddress);
       const url = await pg.database();
+      storeUrl = url;
       servers.push(await startHttpServer(lab.addHostAddress(201), 's1'));
       servers.push(await startHttpServer(lab.addHostAddress(202), 's2', servers[0].port));
       clients = [2, 3, 4, 5].map((n) => lab.addHostAddress(n));
       fillers = [6, 7, 8, 9].map((n) => lab.addHostAddress(n));
-      api = await Fulcrum.start({ dataplane: 'agents', ipPool: `${lab.prefix}.100,${lab.prefix}.101`, env: { FULCRUM_STORE: url } });
+      api = await Fulcrum.start({ dataplane: 'agents', ipPool: `${lab.prefix}.100,${lab.prefix}.101,${lab.prefix}.102`, env: { FULCRUM_STORE: url } });
       sdk = api.sdk();
       for (const n of lab.nodes) agents.push(startAgent(lab, n, url));
       // Every node registered before the first LB is placed (else it would go to the nodes that started first).
@@ -177,6 +184,36 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
     }, 10_000, 200);
     assert.deepEqual([...new Set(stats.map((s) => s.instanceId))].sort(), moved.instances.map((i) => i.id).sort(),
       'backend stats per instance');
+  });
+
+  test('an agent restart moves nothing: HAProxy and keepalived keep running and are adopted', async () => {
+    const { lb, vip } = await haLb('restart');
+    const master = await waitFor('one node holds the LB address', () => agents.find((a) => holds(lab, a.node, vip)), 5000, 100);
+    const before = { haproxy: haproxyMastersOf(master.dataDir).sort(), keepalived: keepalivedPids(master).sort() };
+    assert.ok(before.haproxy.length > 0 && before.keepalived.length === 2, JSON.stringify(before));
+    const p = probe(vip, PORT);
+    await waitFor('probe succeeds', () => p.ok.length > 3, 5000);
+    const exited = new Promise((r) => master.child.once('exit', r));
+    master.child.kill('SIGKILL');
+    await exited;
+    const restartedAt = new Date().toISOString();
+    const restarted = startAgent(lab, master.node, storeUrl, master.dataDir);
+    agents[agents.indexOf(master)] = restarted;
+    // The restarted agent reports its instance ready again, as of after the restart (its first apply adopted HAProxy).
+    const instance = lb.instances.find((i) => i.ipAddress === master.node.address)!;
+    await waitFor('the restarted agent reports', async () => {
+      const rows = await pg.sql(`SELECT count(*) FROM cluster_reports WHERE node = '${master.node.name}' AND status = 'ready'`
+        + ` AND lb_id = '${lb.id}' AND updated_at > '${restartedAt}'`, new URL(storeUrl).pathname.slice(1));
+      return Number(rows.trim()) === 1;
+    }, 20_000, 100);
+    await new Promise((r) => setTimeout(r, 1500)); // a few heartbeats of the new agent
+    await p.stop();
+    assert.equal(p.failed, 0, 'no request failed while the agent restarted');
+    assert.ok(holds(lab, master.node, vip), 'the address stayed');
+    assert.deepEqual(haproxyMastersOf(master.dataDir).sort(), before.haproxy, 'HAProxy adopted, not restarted');
+    assert.deepEqual(keepalivedPids(restarted).sort(), before.keepalived, 'keepalived adopted, not restarted');
+    const after = await sdk.getLb({ lbId: lb.id });
+    assert.equal(after.instances.find((i) => i.id === instance.id)?.status, 'ready');
   });
 
   test('a node cut from the network: its pair takes the address within 3 s', async () => {

@@ -16,8 +16,8 @@ export interface Agent {
   output: string;
 }
 
-export function startAgent(lab: NetLab, node: Node, storeUrl: string): Agent {
-  const dataDir = mkdtempSync(join(tmpdir(), `fulcrum-${node.name}-`));
+/** Starts the node's agent, on a new data dir or (a restart) on the one given. */
+export function startAgent(lab: NetLab, node: Node, storeUrl: string, dataDir = mkdtempSync(join(tmpdir(), `fulcrum-${node.name}-`))): Agent {
   const child = lab.spawnIn(node, process.execPath, [BIN, 'agent', '--node', node.name, '--interface', node.iface,
     '--node-address', node.address, '--data-dir', dataDir, '--log-level', 'warn'],
   { env: { ...process.env, FULCRUM_STORE: storeUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -28,7 +28,7 @@ export function startAgent(lab: NetLab, node: Node, storeUrl: string): Agent {
 }
 
 /** The pids of the node's keepalived (main and VRRP child), from the pid files its agent keeps. */
-function keepalivedPids(a: Agent): number[] {
+export function keepalivedPids(a: Agent): number[] {
   return ['keepalived.pid', 'vrrp.pid'].map((f) => {
     try {
       return Number.parseInt(readFileSync(join(a.dataDir, 'keepalived', f), 'utf8'), 10);
