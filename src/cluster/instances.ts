@@ -41,7 +41,8 @@ export class ClusterInstances implements InstanceSource {
   }
 
   async stats(lbId: string): Promise<ServerStat[]> {
-    const live = new Set((await this.of(lbId)).filter((i) => i.state.status !== 'error' || !i.state.reason?.startsWith('node ')).map((i) => i.node));
-    return (await this.cluster.reports(lbId)).filter((r) => live.has(r.node)).flatMap((r) => r.stats);
+    const [reports, nodes] = await Promise.all([this.cluster.reports(lbId), this.cluster.nodes()]);
+    const live = new Set(nodes.filter((n) => n.ageMs < NODE_DOWN_MS).map((n) => n.name));
+    return reports.filter((r) => live.has(r.node)).flatMap((r) => r.stats);
   }
 }
