@@ -11,6 +11,7 @@ import { backendToWire } from '../wire/backends.js';
 import { certificateToWire } from '../wire/certificates.js';
 import { FrontendBody, frontendToWire } from '../wire/frontends.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
+import { serializeOnce } from '../wire/shared-json.js';
 import { ConflictError } from '../store/store.js';
 import type { Principal } from './auth.js';
 import { frontendCertificateIds, touchCertificates } from './certificates.js';
@@ -86,8 +87,8 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
   }, async (req) => {
     const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
     const res = await ctx.store.listFrontends({ lbId: lb.id, name: req.query.name }, readListPage(req.query));
-    const lbWire = await lbJsonAsLoaded(ctx, lb);
-    return listBody('frontends', await Promise.all(res.items.map((f) => frontendWire(ctx, f, lbWire))), res.total);
+    const lbWire = serializeOnce(await lbJsonAsLoaded(ctx, lb));
+    return lbWire.stringify(listBody('frontends', await Promise.all(res.items.map((f) => frontendWire(ctx, f, lbWire.embed))), res.total));
   });
 
   app.post<{ Params: typeof LbParams.static; Body: FrontendBody }>('/lbs/:lb_id/frontends', { schema: { body: FrontendBody } }, async (req) => {
