@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CONTENDERS, WORKLOADS } from './datapath.js';
 import { dataPathChart, latencyChart } from './svg.js';
 import { tlsTable } from './tls.js';
+import { VARIANT_CONTENDERS, VARIANTS } from './variants.js';
 
 type Any = any; // the results JSON, as written by run.ts
 
@@ -180,7 +181,36 @@ function blocks(r: Any): Record<string, string> {
     ]);
   }
   if (r.tls) b.tls = tlsTable(r.tls);
+  b.variants_list = table(['variant', 'lines added to the rendered config', 'what it changes (HAProxy 2.6 manual)'], VARIANTS.map((v) => [v.key,
+    [...(v.global ?? []).map((l) => `global: \`${l}\``), ...(v.defaults ?? []).map((l) => `defaults: \`${l}\``)].join(', ') || '–', v.why]));
+  b.variants = r.variants ? variantsBlock(r.variants)
+    : 'Not measured in this run: `npm run bench -- --only=variants` measures it.';
   return b;
+}
+
+/**
+ * Section 6b: every variant's median ratio to nginx (range over the rounds) per workload, then per workload the req/s,
+ * the ratio to the config as rendered, p99 and the proxy's CPU per request.
+ */
+function variantsBlock(v: Any): string {
+  const ws = WORKLOADS.filter((w) => v.cells[w]);
+  const label = (key: string) => {
+    const x = v.variants.find((y: Any) => y.key === key);
+    return x ? `${key}${x.lines.length ? ` (${x.lines.map((l: string) => `\`${l.replace(/^\w+: /, '')}\``).join(', ')})` : ''}` : `${key} proxy`;
+  };
+  const summary = table(['HAProxy variant', ...ws.map((w) => `${WORKLOAD_LABELS[w]}: × nginx (range)`)],
+    v.variants.map((x: Any) => [label(x.key), ...ws.map((w) => {
+      const q = v.ratios[w][x.key];
+      return q.vsNginx === null ? '–' : `${num(q.vsNginx, 2)} (${num(q.vsNginxMin, 2)}–${num(q.vsNginxMax, 2)})`;
+    })]));
+  const details = ws.map((w) => `**${WORKLOAD_LABELS[w]}**\n\n${table(['contender', 'req/s (median)', '× as rendered (per round, median)', 'p99 ms',
+    'proxy CPU µs/req'], VARIANT_CONTENDERS.map((c) => {
+    const x = v.cells[w][c];
+    if (!x) return [label(c), 'not run', '', '', ''];
+    return [label(c), num(x.rps), c === 'nginx' ? '' : `${num(v.ratios[w][c].vsRendered, 3)}×`, num(x.p99), num(x.proxyUsPerReq)];
+  }))}`);
+  const o = v.options;
+  return [`wrk -t${o.threads} -c${o.connections}, ${o.seconds} s per run, ${o.rounds} interleaved rounds.`, summary, ...details].join('\n\n');
 }
 
 function lookup(r: Any, path: string): unknown {
