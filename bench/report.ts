@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CONTENDERS, WORKLOADS } from './datapath.js';
 import { dataPathChart, latencyChart } from './svg.js';
 import { tlsTable } from './tls.js';
+import { VARIANT_CONTENDERS, VARIANTS } from './variants.js';
 
 type Any = any; // the results JSON, as written by run.ts
 
@@ -163,21 +164,53 @@ function blocks(r: Any): Record<string, string> {
     b.scale_api = table(['request at that size', 'req/s achieved', 'p50 ms', 'p99 ms', 'serve CPU µs/req'],
       Object.values(g.api as Record<string, Any>).map((v) => [v.label, num(v.result.rps), num(v.result.p50), num(v.result.p99), num(v.result.serveUsPerReq)]));
     b.fd_note = g.fdNote ? `${g.fdNote}.` : 'Every size asked for fit this machine\'s file-descriptor limit.';
-    const n = s.many;
-    b.scale_many = table(['what', 'measured'], [
-      ['LBs (1 frontend, 1 backend × 2 servers, tcp checks every 3 s)', String(n.lbs)],
-      ['first API call of an LB → ready', `p50 ${num(n.startMs.p50)} ms, p99 ${num(n.startMs.p99)} ms`],
-      ['first create → all ready', `${num(n.allReadySeconds)} s`], ['answered 200', `${n.answered200} of ${n.lbs}`],
-      ['HAProxy processes', String(n.processes)],
-      ['HAProxy memory, total', `RSS ${mb(n.memoryHaproxyTotal.rss)} MB, PSS ${mb(n.memoryHaproxyTotal.pss)} MB`],
-      ['HAProxy memory per LB', `RSS ${mb(n.memoryPerLb.rss)} MB, PSS ${mb(n.memoryPerLb.pss)} MB`],
-      ['fulcrum serve memory', `RSS ${mb(n.memoryServe.rss)} MB, PSS ${mb(n.memoryServe.pss)} MB`],
-      ['idle CPU of all their HAProxy over 5 s', `${num(n.idleCpuCoreSecondsPer5s)} core-seconds`],
-      ['deleting them all', `${num(n.deleteSeconds)} s`],
+    // One column per run (LBs created one at a time, then several at once); older results hold a single run.
+    const runs: Any[] = [s.many].flat();
+    const row = (what: string, f: (n: Any) => string) => [what, ...runs.map(f)];
+    b.scale_many = table(['what', ...runs.map((n) => `${n.parallel ?? 1} created at once`)], [
+      row('LBs (1 frontend, 1 backend × 2 servers, tcp checks every 3 s)', (n) => String(n.lbs)),
+      row('first API call of an LB → ready', (n) => `p50 ${num(n.startMs.p50)} ms, p99 ${num(n.startMs.p99)} ms`),
+      row('first create → all ready', (n) => `${num(n.allReadySeconds)} s`),
+      row('answered 200', (n) => `${n.answered200} of ${n.lbs}`),
+      row('HAProxy processes', (n) => String(n.processes)),
+      row('HAProxy memory, total', (n) => `RSS ${mb(n.memoryHaproxyTotal.rss)} MB, PSS ${mb(n.memoryHaproxyTotal.pss)} MB`),
+      row('HAProxy memory per LB', (n) => `RSS ${mb(n.memoryPerLb.rss)} MB, PSS ${mb(n.memoryPerLb.pss)} MB`),
+      row('fulcrum serve memory', (n) => `RSS ${mb(n.memoryServe.rss)} MB, PSS ${mb(n.memoryServe.pss)} MB`),
+      row('idle CPU of all their HAProxy over 5 s', (n) => `${num(n.idleCpuCoreSecondsPer5s)} core-seconds`),
+      row('deleting them all', (n) => `${num(n.deleteSeconds)} s`),
     ]);
   }
   if (r.tls) b.tls = tlsTable(r.tls);
+  b.variants_list = table(['variant', 'lines added to the rendered config', 'what it changes (HAProxy 2.6 manual)'], VARIANTS.map((v) => [v.key,
+    [...(v.global ?? []).map((l) => `global: \`${l}\``), ...(v.defaults ?? []).map((l) => `defaults: \`${l}\``)].join(', ') || '–', v.why]));
+  b.variants = r.variants ? variantsBlock(r.variants)
+    : 'Not measured in this run: `npm run bench -- --only=variants` measures it.';
   return b;
+}
+
+/**
+ * Section 6b: every variant's median ratio to nginx (range over the rounds) per workload, then per workload the req/s,
+ * the ratio to the config as rendered, p99 and the proxy's CPU per request.
+ */
+function variantsBlock(v: Any): string {
+  const ws = WORKLOADS.filter((w) => v.cells[w]);
+  const label = (key: string) => {
+    const x = v.variants.find((y: Any) => y.key === key);
+    return x ? `${key}${x.lines.length ? ` (${x.lines.map((l: string) => `\`${l.replace(/^\w+: /, '')}\``).join(', ')})` : ''}` : `${key} proxy`;
+  };
+  const summary = table(['HAProxy variant', ...ws.map((w) => `${WORKLOAD_LABELS[w]}: × nginx (range)`)],
+    v.variants.map((x: Any) => [label(x.key), ...ws.map((w) => {
+      const q = v.ratios[w][x.key];
+      return q.vsNginx === null ? '–' : `${num(q.vsNginx, 2)} (${num(q.vsNginxMin, 2)}–${num(q.vsNginxMax, 2)})`;
+    })]));
+  const details = ws.map((w) => `**${WORKLOAD_LABELS[w]}**\n\n${table(['contender', 'req/s (median)', '× as rendered (per round, median)', 'p99 ms',
+    'proxy CPU µs/req'], VARIANT_CONTENDERS.map((c) => {
+    const x = v.cells[w][c];
+    if (!x) return [label(c), 'not run', '', '', ''];
+    return [label(c), num(x.rps), c === 'nginx' ? '' : `${num(v.ratios[w][c].vsRendered, 3)}×`, num(x.p99), num(x.proxyUsPerReq)];
+  }))}`);
+  const o = v.options;
+  return [`wrk -t${o.threads} -c${o.connections}, ${o.seconds} s per run, ${o.rounds} interleaved rounds.`, summary, ...details].join('\n\n');
 }
 
 function lookup(r: Any, path: string): unknown {

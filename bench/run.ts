@@ -1,5 +1,6 @@
-// `npm run bench` (add `-- --quick` for a one-minute smoke run): the data path, the change path, the control plane,
-// scale and TLS termination of Fulcrum, side by side with what users would pick instead. Loopback only; every loop is bounded.
+// `npm run bench` (add `-- --quick` for a one-minute smoke run): the data path (and HAProxy tuning variants of it), the
+// change path, the control plane, scale and TLS termination of Fulcrum, side by side with what users would pick instead.
+// Loopback only; every loop is bounded.
 // Writes bench/results/latest.json (or quick.json) and, from it, docs/benchmarks.md and its charts.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,14 +19,16 @@ import { rulesBench, type RulesOptions } from './rules.js';
 import { scale, type ScaleOptions } from './scale.js';
 import { tableChanges, type TableChangesOptions } from './table-changes.js';
 import { tlsBench, type TlsOptions } from './tls.js';
+import { variantsBench, type VariantsOptions } from './variants.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 
-const SECTIONS = ['datapath', 'rules', 'changes', 'table', 'control', 'scale', 'tls'] as const;
+const SECTIONS = ['datapath', 'variants', 'rules', 'changes', 'table', 'control', 'scale', 'tls'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Profile {
   datapath: DataPathOptions;
+  variants: VariantsOptions;
   rules: RulesOptions;
   changes: ChangePathOptions;
   table: TableChangesOptions;
@@ -36,21 +39,23 @@ interface Profile {
 
 const FULL: Profile = {
   datapath: { seconds: 3, rounds: 3, warmupSeconds: 1, connections: 50, threads: 1, workloads: WORKLOADS, parityRounds: 4 },
+  variants: { seconds: 2, rounds: 6, warmupSeconds: 1, connections: 50, threads: 1, workloads: WORKLOADS },
   rules: { seconds: 3, rounds: 5, connections: 50, threads: 1 },
   changes: { each: 100, mixed: 1000, reloadEach: 100, phaseSeconds: 150, mixedSeconds: 360 },
   table: { changes: 10 },
   control: { seconds: 5, rate: 1000, connections: 10, creates: 200 },
-  scale: { backends: 300, frontends: 300, serversPerBackend: 100, lbs: 100, renderRepeats: 5, apiSeconds: 3 },
+  scale: { backends: 300, frontends: 300, serversPerBackend: 100, lbs: 100, renderRepeats: 5, apiSeconds: 3, parallel: [1, 10] },
   tls: { seconds: 3, rounds: 3, connections: 50, threads: 1 },
 };
 
 const QUICK: Profile = {
   datapath: { seconds: 1, rounds: 1, warmupSeconds: 0, connections: 50, threads: 1, workloads: WORKLOADS, parityRounds: 1 },
+  variants: { seconds: 1, rounds: 1, warmupSeconds: 0, connections: 50, threads: 1, workloads: WORKLOADS },
   rules: { seconds: 1, rounds: 1, connections: 50, threads: 1 },
   changes: { each: 6, mixed: 30, reloadEach: 6, phaseSeconds: 30, mixedSeconds: 30 },
   table: { changes: 3 },
   control: { seconds: 1, rate: 1000, connections: 10, creates: 30 },
-  scale: { backends: 10, frontends: 10, serversPerBackend: 100, lbs: 5, renderRepeats: 2, apiSeconds: 1 },
+  scale: { backends: 10, frontends: 10, serversPerBackend: 100, lbs: 5, renderRepeats: 2, apiSeconds: 1, parallel: [1, 5] },
   tls: { seconds: 1, rounds: 1, connections: 50, threads: 1 },
 };
 
@@ -100,11 +105,13 @@ async function main(): Promise<void> {
   const only = onlyArg ? onlyArg.slice(7).split(',') as Section[] : [...SECTIONS];
   const docsOnly = args.includes('--docs-only');
   const profile: Profile = structuredClone(quick ? QUICK : FULL);
-  // Development overrides: --workloads=a,b --rounds=N --seconds=N (data path), --scale=big|many (scale parts).
+  // Development overrides: --workloads=a,b --rounds=N --seconds=N (data path and variants), --scale=big|many (scale parts).
   const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-  if (opt('workloads')) profile.datapath.workloads = opt('workloads')!.split(',') as DataPathOptions['workloads'];
-  if (opt('rounds')) profile.datapath.rounds = Number(opt('rounds'));
-  if (opt('seconds')) profile.datapath.seconds = Number(opt('seconds'));
+  for (const p of [profile.datapath, profile.variants]) {
+    if (opt('workloads')) p.workloads = opt('workloads')!.split(',') as DataPathOptions['workloads'];
+    if (opt('rounds')) p.rounds = Number(opt('rounds'));
+    if (opt('seconds')) p.seconds = Number(opt('seconds'));
+  }
   if (opt('scale')) profile.scale.parts = opt('scale')!.split(',') as ScaleOptions['parts'];
   const resultsDir = join(ROOT, 'bench', 'results');
   // A run of some sections only (--only) never replaces the full run's results; --out=NAME names its file
@@ -151,6 +158,7 @@ async function main(): Promise<void> {
       // A section that fails is recorded as such and the run goes on: the others' numbers are kept.
       try {
         if (s === 'datapath') results.datapath = await dataPath(api, profile.datapath);
+        else if (s === 'variants') results.variants = await variantsBench(profile.variants);
         else if (s === 'rules') results.rules = await rulesBench(api, profile.rules);
         else if (s === 'changes') results.changes = await changePath(api, profile.changes);
         else if (s === 'table') results.table = await tableChanges(api, profile.table);

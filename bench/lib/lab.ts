@@ -6,7 +6,8 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { errText, start, tree } from './procs.js';
+import { errText, start, stop, tree } from './procs.js';
+import { freePort } from '../../test/helpers/ports.js';
 import { sleep } from './util.js';
 
 /** dist/bench/ */
@@ -39,6 +40,28 @@ export function removeDir(d: string): void {
 /** Removes every work dir still there (after an interruption). */
 export function removeWorkDirs(): void {
   for (const d of [...workDirs]) removeDir(d);
+}
+
+/** Processes and temp dirs of one bench section, ended and removed together by `close` (also after a failure). */
+export class Stage {
+  private readonly procs: Proc[] = [];
+  private readonly dirs: string[] = [];
+
+  dir(prefix: string): string {
+    const d = workDir(prefix);
+    this.dirs.push(d);
+    return d;
+  }
+
+  own<P extends Proc>(p: P): P {
+    this.procs.push(p);
+    return p;
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.procs) await stop(p.child);
+    for (const d of this.dirs) removeDir(d);
+  }
 }
 
 /** Resolves once host:port accepts a connection (bounded). */
@@ -108,6 +131,14 @@ ${ips.map((ip) => `    listen ${ip}:${port};`).join('\n')}
 }
 `;
   return runNginx('nginx backends', dir, conf, ips.map((ip) => [ip, port]));
+}
+
+/** The data path's backends (startBackends) on `<net>.11` and `<net>.12`, at a free port. */
+export async function dataPathBackends(stage: Stage, net: string): Promise<{ ips: string[]; port: number; targets: string[]; proc: Proc }> {
+  const ips = [`${net}.11`, `${net}.12`];
+  const port = await freePort(ips[0]);
+  const proc = stage.own(await startBackends(stage.dir('bench-nginx-be-'), ips, port));
+  return { ips, port, targets: ips.map((ip) => `${ip}:${port}`), proc };
 }
 
 /** The start of an nginx proxy's http block: no access log, long keep-alive, the upstream `be` over `targets`. */
@@ -191,12 +222,18 @@ ${servers}
 `;
 }
 
+/**
+ * HAProxy on a config of ours, listening on 127.0.0.1 at `ports`. Its CPU is the whole process tree's: a config of
+ * Fulcrum's runs master-worker.
+ */
 export async function startHandHaproxy(dir: string, config: string, ...ports: number[]): Promise<Proc> {
   const file = join(dir, 'haproxy.cfg');
   writeFileSync(file, config);
+  // Fulcrum's configs load server states from this file (`load-server-state-from-file`); version line only: none.
+  writeFileSync(join(dir, 'server-state'), '1\n');
   const child = start('haproxy', ['-f', file], PROXY);
-  for (const port of ports) await waitListening('127.0.0.1', port, 'hand-written HAProxy', child);
-  return { name: 'haproxy (hand-written)', child, pids: () => [child.pid!] };
+  for (const port of ports) await waitListening('127.0.0.1', port, 'HAProxy started by hand', child);
+  return { name: 'haproxy (started by hand)', child, pids: () => tree(child.pid!) };
 }
 
 /** nginx terminating TLS (HTTP/1.1 and HTTP/2, TLS 1.2 and 1.3) in front of the backends, with upstream keep-alive. */
