@@ -37,16 +37,13 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   if (cfg.secretKey !== null && !isUuid(cfg.secretKey)) throw new Error('FULCRUM_SECRET_KEY must be a UUID (the Scaleway SDKs refuse other keys)');
   let secretKey = cfg.secretKey ?? (await store.getSetting('admin_secret_key'));
   if (!secretKey) {
-    secretKey = randomUUID();
-    await store.setSetting('admin_secret_key', secretKey);
+    // Processes starting together on one shared store all end up with the key stored first.
+    const generated = randomUUID();
+    secretKey = await store.initSetting('admin_secret_key', generated);
     // Printed once, on the start that generated it.
-    process.stdout.write(`Fulcrum admin secret key (stored in ${describeStore(cfg.store, cfg.dataDir)}): ${secretKey}\n`);
+    if (secretKey === generated) process.stdout.write(`Fulcrum admin secret key (stored in ${describeStore(cfg.store, cfg.dataDir)}): ${secretKey}\n`);
   }
-  let defaultProjectId = await store.getSetting('default_project_id');
-  if (!defaultProjectId) {
-    defaultProjectId = randomUUID();
-    await store.setSetting('default_project_id', defaultProjectId);
-  }
+  const defaultProjectId = await store.getSetting('default_project_id') ?? await store.initSetting('default_project_id', randomUUID());
 
   const certificateFiles = new CertificateFiles(cfg.dataDir);
   const dataPlane: DataPlanePort = metrics.meterDataPlane(cfg.dataplane === 'none' ? new MemoryDataPlane()

@@ -619,6 +619,14 @@ export class PostgresStore implements Store {
     ));
   }
 
+  async initSetting(key: string, value: string): Promise<string> {
+    // The insert waits for a concurrent one of the same key to commit; the select then sees whichever won.
+    return this.write(() => [], async (tx) => {
+      await tx.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', key, value);
+      return (await tx.rows<{ value: string }>('SELECT value FROM settings WHERE key = ?', key))[0].value;
+    });
+  }
+
   // ---- API keys
 
   async createApiKey(k: ApiKey): Promise<void> {

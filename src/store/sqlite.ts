@@ -516,6 +516,13 @@ export class SqliteStore implements Store {
     this.write(() => [], () => this.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
   }
 
+  async initSetting(key: string, value: string): Promise<string> {
+    return this.write(() => [], () => {
+      this.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING').run(key, value);
+      return (this.stmt('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
+    });
+  }
+
   // ---- API keys
 
   async createApiKey(k: ApiKey): Promise<void> {

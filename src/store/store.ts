@@ -164,6 +164,8 @@ export interface Store {
   // Settings that must survive restarts (generated admin key, default project…).
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
+  /** Stores `value` unless the key is set already; returns the stored value (processes starting together agree). */
+  initSetting(key: string, value: string): Promise<string>;
 
   // Project-scoped API keys. Another process (the `fulcrum keys` CLI) may write them while `serve` runs: reads must see
   // every committed write at once, with no cache.

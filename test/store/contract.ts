@@ -852,6 +852,15 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.equal(await store.getSetting('k'), 'v2');
         assert.deepEqual(await notified(() => store.setSetting('k', 'v3')), []);
       });
+
+      test('initSetting: the first value stored wins, also between two handles at once', async () => {
+        const peer = await sut.peer();
+        const [x, y] = await Promise.all([store.initSetting('first', 'x'), peer.initSetting('first', 'y')]);
+        assert.equal(x, y);
+        assert.ok(x === 'x' || x === 'y');
+        assert.equal(await store.initSetting('first', 'z'), x);
+        assert.equal(await peer.getSetting('first'), x);
+      });
     });
   });
 }
