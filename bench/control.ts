@@ -38,13 +38,24 @@ export interface CannonRun { connections: number; duration?: number; amount?: nu
 
 /** Runs autocannon in a child process against the API (bounded by its duration or amount, plus a margin). */
 export function cannon(api: Api, run: CannonRun): Promise<CannonResult> {
+  return generator(api, 'cannon.js', run, run.duration ?? 60);
+}
+
+/** Evenly spaced requests at `rate` per second for `seconds` (paced.ts), in a child process. */
+export function paced(api: Api, run: PacedRun): Promise<CannonResult> {
+  return generator(api, 'paced.js', run, run.seconds);
+}
+
+export interface PacedRun { rate: number; seconds: number; connections: number; requests: Req[] }
+
+function generator(api: Api, script: string, run: CannonRun | PacedRun, seconds: number): Promise<CannonResult> {
   const opts = { url: api.url, headers: { 'X-Auth-Token': api.key, 'Content-Type': 'application/json' }, ...run };
-  const bound = ((run.duration ?? 60) + 30) * 1000;
+  const bound = (seconds + 30) * 1000;
   const t0 = cpuTicks(api.pid);
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(BENCH_DIST, 'cannon.js'), JSON.stringify(opts)], { timeout: bound, maxBuffer: 1 << 20 },
+    execFile(process.execPath, [join(BENCH_DIST, script), JSON.stringify(opts)], { timeout: bound, maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
-        if (err) return reject(new Error(`autocannon: ${err.message} ${stderr}`));
+        if (err) return reject(new Error(`${script}: ${err.message} ${stderr}`));
         const r = JSON.parse(stdout.trim().split('\n').pop()!) as CannonResult;
         r.serveUsPerReq = round(((cpuTicks(api.pid) - t0) / CLK_TCK) * 1e6 / Math.max(1, r.requests), 0);
         resolve(r);
@@ -52,8 +63,9 @@ export function cannon(api: Api, run: CannonRun): Promise<CannonResult> {
   });
 }
 
-export const cannonCommand = (what: string, run: CannonRun): string =>
-  `autocannon -c ${run.connections}${run.duration ? ` -d ${run.duration}` : ''}${run.amount ? ` -a ${run.amount}` : ''}`
+export const cannonCommand = (what: string, run: CannonRun | PacedRun): string => 'rate' in run
+  ? `node dist/bench/paced.js (${run.rate} req/s evenly, ${run.seconds} s, up to ${run.connections} connections) ${what}`
+  : `autocannon -c ${run.connections}${run.duration ? ` -d ${run.duration}` : ''}${run.amount ? ` -a ${run.amount}` : ''}`
   + `${run.overallRate ? ` -R ${run.overallRate}` : ''} ${what}`;
 
 export interface ControlResult {
@@ -76,8 +88,8 @@ export async function controlPlane(api: Api, o: ControlOptions): Promise<Control
     await api.waitReady(lb.id);
     await api.waitReady(lb2.id);
     const runs: ControlResult['runs'] = {};
-    const measure = async (key: string, label: string, run: CannonRun, what: string) => {
-      const result = await cannon(api, run);
+    const measure = async (key: string, label: string, run: CannonRun | PacedRun, what: string) => {
+      const result = 'rate' in run ? await paced(api, run) : await cannon(api, run);
       runs[key] = { label, command: cannonCommand(what, run), result };
       log(`control ${key}: ${Math.round(result.rps)} req/s p50 ${result.p50} ms p99 ${result.p99} ms`
         + (result.non2xx || result.errors ? ` non2xx ${result.non2xx} errors ${result.errors}` : ''));
@@ -91,7 +103,11 @@ export async function controlPlane(api: Api, o: ControlOptions): Promise<Control
     // Unmeasured warm-up of the routes (JIT, statement and schema caches).
     for (const reqs of [get, list]) await cannon(api, { connections: o.connections, duration: 1, requests: [...reqs] });
     for (const [key, label, reqs] of [['get', 'get a backend', get], ['list', 'list backends (20)', list], ['set', 'set servers', set]] as const) {
-      await measure(`${key}@${o.rate}`, `${label}, fixed ${o.rate} req/s`,
+      // The latency goal is for requests arriving evenly at the rate; autocannon's -R sends each connection's share of a
+      // second back to back (bursts of `connections` in flight), kept for comparison with earlier runs.
+      await measure(`${key}@${o.rate}`, `${label}, evenly ${o.rate} req/s`,
+        { rate: o.rate, seconds: o.seconds, connections: 50, requests: [...reqs] }, `${reqs[0].method} ${reqs[0].path}`);
+      await measure(`${key}@${o.rate}-bursts`, `${label}, autocannon -R ${o.rate} (bursts)`,
         { connections: o.connections, duration: o.seconds, overallRate: o.rate, requests: [...reqs] }, `${reqs[0].method} ${reqs[0].path}`);
       await measure(`${key}@max`, `${label}, max throughput`,
         { connections: o.connections, duration: o.seconds, requests: [...reqs] }, `${reqs[0].method} ${reqs[0].path}`);

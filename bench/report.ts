@@ -163,17 +163,20 @@ function blocks(r: Any): Record<string, string> {
     b.scale_api = table(['request at that size', 'req/s achieved', 'p50 ms', 'p99 ms', 'serve CPU µs/req'],
       Object.values(g.api as Record<string, Any>).map((v) => [v.label, num(v.result.rps), num(v.result.p50), num(v.result.p99), num(v.result.serveUsPerReq)]));
     b.fd_note = g.fdNote ? `${g.fdNote}.` : 'Every size asked for fit this machine\'s file-descriptor limit.';
-    const n = s.many;
-    b.scale_many = table(['what', 'measured'], [
-      ['LBs (1 frontend, 1 backend × 2 servers, tcp checks every 3 s)', String(n.lbs)],
-      ['first API call of an LB → ready', `p50 ${num(n.startMs.p50)} ms, p99 ${num(n.startMs.p99)} ms`],
-      ['first create → all ready', `${num(n.allReadySeconds)} s`], ['answered 200', `${n.answered200} of ${n.lbs}`],
-      ['HAProxy processes', String(n.processes)],
-      ['HAProxy memory, total', `RSS ${mb(n.memoryHaproxyTotal.rss)} MB, PSS ${mb(n.memoryHaproxyTotal.pss)} MB`],
-      ['HAProxy memory per LB', `RSS ${mb(n.memoryPerLb.rss)} MB, PSS ${mb(n.memoryPerLb.pss)} MB`],
-      ['fulcrum serve memory', `RSS ${mb(n.memoryServe.rss)} MB, PSS ${mb(n.memoryServe.pss)} MB`],
-      ['idle CPU of all their HAProxy over 5 s', `${num(n.idleCpuCoreSecondsPer5s)} core-seconds`],
-      ['deleting them all', `${num(n.deleteSeconds)} s`],
+    // One column per run (LBs created one at a time, then several at once); older results hold a single run.
+    const runs: Any[] = [s.many].flat();
+    const row = (what: string, f: (n: Any) => string) => [what, ...runs.map(f)];
+    b.scale_many = table(['what', ...runs.map((n) => `${n.parallel ?? 1} created at once`)], [
+      row('LBs (1 frontend, 1 backend × 2 servers, tcp checks every 3 s)', (n) => String(n.lbs)),
+      row('first API call of an LB → ready', (n) => `p50 ${num(n.startMs.p50)} ms, p99 ${num(n.startMs.p99)} ms`),
+      row('first create → all ready', (n) => `${num(n.allReadySeconds)} s`),
+      row('answered 200', (n) => `${n.answered200} of ${n.lbs}`),
+      row('HAProxy processes', (n) => String(n.processes)),
+      row('HAProxy memory, total', (n) => `RSS ${mb(n.memoryHaproxyTotal.rss)} MB, PSS ${mb(n.memoryHaproxyTotal.pss)} MB`),
+      row('HAProxy memory per LB', (n) => `RSS ${mb(n.memoryPerLb.rss)} MB, PSS ${mb(n.memoryPerLb.pss)} MB`),
+      row('fulcrum serve memory', (n) => `RSS ${mb(n.memoryServe.rss)} MB, PSS ${mb(n.memoryServe.pss)} MB`),
+      row('idle CPU of all their HAProxy over 5 s', (n) => `${num(n.idleCpuCoreSecondsPer5s)} core-seconds`),
+      row('deleting them all', (n) => `${num(n.deleteSeconds)} s`),
     ]);
   }
   if (r.tls) b.tls = tlsTable(r.tls);

@@ -40,7 +40,7 @@ const FULL: Profile = {
   changes: { each: 100, mixed: 1000, reloadEach: 100, phaseSeconds: 150, mixedSeconds: 360 },
   table: { changes: 10 },
   control: { seconds: 5, rate: 1000, connections: 10, creates: 200 },
-  scale: { backends: 300, frontends: 300, serversPerBackend: 100, lbs: 100, renderRepeats: 5, apiSeconds: 3 },
+  scale: { backends: 300, frontends: 300, serversPerBackend: 100, lbs: 100, renderRepeats: 5, apiSeconds: 3, parallel: [1, 10] },
   tls: { seconds: 3, rounds: 3, connections: 50, threads: 1 },
 };
 
@@ -50,7 +50,7 @@ const QUICK: Profile = {
   changes: { each: 6, mixed: 30, reloadEach: 6, phaseSeconds: 30, mixedSeconds: 30 },
   table: { changes: 3 },
   control: { seconds: 1, rate: 1000, connections: 10, creates: 30 },
-  scale: { backends: 10, frontends: 10, serversPerBackend: 100, lbs: 5, renderRepeats: 2, apiSeconds: 1 },
+  scale: { backends: 10, frontends: 10, serversPerBackend: 100, lbs: 5, renderRepeats: 2, apiSeconds: 1, parallel: [1, 5] },
   tls: { seconds: 1, rounds: 1, connections: 50, threads: 1 },
 };
 

@@ -24,6 +24,11 @@ export interface ScaleOptions {
   apiSeconds: number;
   /** Parts to run (both when unset): the LB at full size, and many LBs. */
   parts?: ('big' | 'many')[];
+  /**
+   * How many LBs are being created at once, one `many` run each: 1 like a shell loop, 10 like Terraform (its default
+   * -parallelism); each LB's own three calls stay in order.
+   */
+  parallel: number[];
 }
 
 export interface ScaleResult {
@@ -52,6 +57,8 @@ export interface ScaleResult {
   };
   many: {
     lbs: number;
+    /** LBs created at once. */
+    parallel: number;
     /** ms, first API call of an LB → that LB ready. */
     startMs: Dist;
     /** s, first create → every LB ready. */
@@ -64,7 +71,7 @@ export interface ScaleResult {
     /** core-seconds of all their HAProxy processes over 5 s idle (checks every 3 s per server). */
     idleCpuCoreSecondsPer5s: number;
     deleteSeconds: number;
-  };
+  }[];
 }
 
 const ms = (t0: number) => round(performance.now() - t0, 1);
@@ -198,7 +205,13 @@ async function big(api: Api, o: ScaleOptions): Promise<ScaleResult['big']> {
   };
 }
 
-async function many(api: Api, o: ScaleOptions): Promise<ScaleResult['many']> {
+async function manyRuns(api: Api, o: ScaleOptions): Promise<ScaleResult['many']> {
+  const runs: ScaleResult['many'] = [];
+  for (const parallel of o.parallel) runs.push(await many(api, o, parallel));
+  return runs;
+}
+
+async function many(api: Api, o: ScaleOptions, parallel: number): Promise<ScaleResult['many'][number]> {
   const dir = workDir('bench-nginx-scale-');
   const ips = ['127.241.1.11', '127.241.1.12'];
   const port = await freePort(ips[0]);
@@ -221,20 +234,24 @@ async function many(api: Api, o: ScaleOptions): Promise<ScaleResult['many']> {
         await sleep(10);
       }
     })();
-    for (let i = 0; i < o.lbs; i++) {
-      const s = performance.now();
-      const lb = await api.createLb(`bench-many-${i}`);
-      started.set(lb.id, s);
-      const be = await api.createBackend(lb.id, { name: 'app', forward_protocol: 'http', forward_port: port, server_ip: ips, health_check: hc });
-      const p = await freePort(lb.ip);
-      await api.createFrontend(lb.id, be, p);
-      ports.set(lb.id, { ip: lb.ip, port: p });
-    }
+    let nextLb = 0;
+    const creator = async () => {
+      for (let i = nextLb++; i < o.lbs; i = nextLb++) {
+        const s = performance.now();
+        const lb = await api.createLb(`bench-many-${i}`);
+        started.set(lb.id, s);
+        const be = await api.createBackend(lb.id, { name: 'app', forward_protocol: 'http', forward_port: port, server_ip: ips, health_check: hc });
+        const p = await freePort(lb.ip);
+        await api.createFrontend(lb.id, be, p);
+        ports.set(lb.id, { ip: lb.ip, port: p });
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, creator));
     await sweeper;
     sweeping = false;
     const allReadySeconds = round((Math.max(...readyAt.values()) - t0) / 1000, 2);
     const startMs = [...started].filter(([id]) => readyAt.has(id)).map(([id, s]) => readyAt.get(id)! - s);
-    log(`scale: ${readyAt.size}/${o.lbs} LBs ready in ${allReadySeconds} s`);
+    log(`scale: ${readyAt.size}/${o.lbs} LBs (${parallel} created at once) ready in ${allReadySeconds} s`);
     let answered200 = 0;
     for (const { ip, port: p } of ports.values()) {
       const r = await fetch(`http://${ip}:${p}/`).catch(() => null);
@@ -256,7 +273,7 @@ async function many(api: Api, o: ScaleOptions): Promise<ScaleResult['many']> {
       await Promise.all(batch.map((id) => api.f.waitGone(ZONE, id)));
     }
     return {
-      lbs: o.lbs, startMs: dist(startMs), allReadySeconds, answered200, memoryHaproxyTotal: total,
+      lbs: o.lbs, parallel, startMs: dist(startMs), allReadySeconds, answered200, memoryHaproxyTotal: total,
       memoryPerLb: { rss: Math.round(total.rss / o.lbs), pss: Math.round(total.pss / o.lbs) }, processes: pids.length, memoryServe,
       idleCpuCoreSecondsPer5s: idle, deleteSeconds: round((performance.now() - d0) / 1000, 1),
     };
@@ -268,5 +285,5 @@ async function many(api: Api, o: ScaleOptions): Promise<ScaleResult['many']> {
 
 export async function scale(api: Api, o: ScaleOptions): Promise<Partial<ScaleResult>> {
   const parts = o.parts ?? ['big', 'many'];
-  return { big: parts.includes('big') ? await big(api, o) : undefined, many: parts.includes('many') ? await many(api, o) : undefined };
+  return { big: parts.includes('big') ? await big(api, o) : undefined, many: parts.includes('many') ? await manyRuns(api, o) : undefined };
 }

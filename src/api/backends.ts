@@ -13,8 +13,9 @@ import {
 import { Problems } from '../wire/common.js';
 import { invalidArgument, notFound, resourceStillInUse } from '../wire/errors.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
+import { serializeOnce } from '../wire/shared-json.js';
 import { checkLimit } from './limits.js';
-import { lbJson, loadBackend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
+import { lbJson, lbJsonAsLoaded, loadBackend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
 import { readListPage } from './routing.js';
 import { checkBackendProtocolChange } from './rules-fit.js';
 
@@ -38,8 +39,8 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
   }, async (req) => {
     const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
     const res = await ctx.store.listBackends({ lbId: lb.id, name: req.query.name }, readListPage(req.query));
-    const lbWire = await lbJson(ctx, lb);
-    return listBody('backends', res.items.map((b) => backendToWire(b, lbWire)), res.total);
+    const lbWire = serializeOnce(await lbJsonAsLoaded(ctx, lb));
+    return lbWire.stringify(listBody('backends', res.items.map((b) => backendToWire(b, lbWire.embed)), res.total));
   });
 
   app.post<{ Params: typeof LbParams.static; Body: BackendCreateBody }>('/lbs/:lb_id/backends', {
@@ -59,7 +60,7 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Params: BackendParams }>('/backends/:backend_id', async (req) => {
     const { backend, lb } = await loadBackend(ctx, req.principal, req.params.zone, req.params.backend_id);
-    return json(backend, lb);
+    return backendToWire(backend, await lbJsonAsLoaded(ctx, lb));
   });
 
   app.put<{ Params: BackendParams; Body: BackendUpdateBody }>('/backends/:backend_id', { schema: { body: BackendUpdateBody } }, async (req) => {

@@ -11,7 +11,7 @@ import { Problems } from '../wire/common.js';
 import { notFound, resourceStillInUse } from '../wire/errors.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
 import type { Principal } from './auth.js';
-import { canSee, lbJson, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
+import { canSee, lbJson, lbJsonAsLoaded, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
 import { readListPage } from './routing.js';
 
 const LbParams = Type.Object({ zone: Type.String(), lb_id: Type.String() });
@@ -32,7 +32,10 @@ export async function loadCertificate(ctx: ApiContext, p: Principal, zone: strin
  * recorded on the real API).
  */
 export async function certificateJson(ctx: ApiContext, c: Certificate, lb: Lb, withInstances = false): Promise<Record<string, unknown>> {
-  const lbWire = await lbJson(ctx, lb);
+  return certificateWire(c, await lbJson(ctx, lb), withInstances);
+}
+
+function certificateWire(c: Certificate, lbWire: Record<string, unknown>, withInstances = false): Record<string, unknown> {
   return certificateToWire(c, withInstances ? lbWire : { ...lbWire, instances: [] });
 }
 
@@ -42,7 +45,8 @@ export function certificateRoutes(app: FastifyInstance, ctx: ApiContext): void {
   }, async (req) => {
     const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
     const res = await ctx.store.listCertificates({ lbId: lb.id, name: req.query.name }, readListPage(req.query));
-    return listBody('certificates', await Promise.all(res.items.map((c) => certificateJson(ctx, c, lb))), res.total);
+    const lbWire = await lbJsonAsLoaded(ctx, lb);
+    return listBody('certificates', res.items.map((c) => certificateWire(c, lbWire)), res.total);
   });
 
   app.post<{ Params: typeof LbParams.static; Body: CertificateCreateBody }>('/lbs/:lb_id/certificates', {

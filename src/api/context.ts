@@ -65,15 +65,19 @@ export async function loadFrontend(ctx: ApiContext, p: Principal, zone: string, 
   return { frontend, lb };
 }
 
-/** The LB as the wire shows it, re-read so that counts and status are current. */
+/** The LB as the wire shows it, re-read so that status and version are current after a write in this request. */
 export async function lbJson(ctx: ApiContext, lb: Lb): Promise<Record<string, unknown>> {
-  const fresh = (await ctx.store.getLb(lb.id)) ?? lb;
+  return lbJsonAsLoaded(ctx, (await ctx.store.getLb(lb.id)) ?? lb);
+}
+
+/** The LB as the wire shows it, for answers that read `fresh` in this request and wrote nothing (one read fewer). */
+export async function lbJsonAsLoaded(ctx: ApiContext, lb: Lb): Promise<Record<string, unknown>> {
   return lbToWire({
-    lb: fresh,
+    lb,
     ips: await ctx.store.ipsOfLb(lb.id),
     instance: ctx.reconciler.instanceState(lb.id),
     counts: await lbCounts(ctx, lb.id),
-    subscriber: fresh.subscriberId ? await ctx.store.getSubscriber(fresh.subscriberId) : null,
+    subscriber: lb.subscriberId ? await ctx.store.getSubscriber(lb.subscriberId) : null,
   });
 }
 

@@ -11,11 +11,12 @@ import { backendToWire } from '../wire/backends.js';
 import { certificateToWire } from '../wire/certificates.js';
 import { FrontendBody, frontendToWire } from '../wire/frontends.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
+import { serializeOnce } from '../wire/shared-json.js';
 import { ConflictError } from '../store/store.js';
 import type { Principal } from './auth.js';
 import { frontendCertificateIds, touchCertificates } from './certificates.js';
 import { checkLimit } from './limits.js';
-import { canSee, lbJson, loadFrontend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
+import { canSee, lbJson, lbJsonAsLoaded, loadFrontend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
 import { readListPage } from './routing.js';
 import { checkRulesFit } from './rules-fit.js';
 
@@ -26,7 +27,11 @@ const ListQuery = Type.Object({ ...PagingQuery, name: Type.Optional(Type.String(
 
 /** The frontend as the wire shows it, with its backend and LB embedded (ACL answers embed it too). */
 export async function frontendJson(ctx: ApiContext, f: Frontend, lb: Lb): Promise<Record<string, unknown>> {
-  const lbWire = await lbJson(ctx, lb);
+  return frontendWire(ctx, f, await lbJson(ctx, lb));
+}
+
+/** The same, around an LB already rendered for this answer (a list renders its LB once). */
+async function frontendWire(ctx: ApiContext, f: Frontend, lbWire: Record<string, unknown>): Promise<Record<string, unknown>> {
   const backend = await ctx.store.getBackend(f.backendId);
   // `certificate` (deprecated) is the first of certificate_ids, in full.
   const cert = f.certificateIds.length ? await ctx.store.getCertificate(f.certificateIds[0]) : null;
@@ -81,7 +86,8 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
   }, async (req) => {
     const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
     const res = await ctx.store.listFrontends({ lbId: lb.id, name: req.query.name }, readListPage(req.query));
-    return listBody('frontends', await Promise.all(res.items.map((f) => json(f, lb))), res.total);
+    const lbWire = serializeOnce(await lbJsonAsLoaded(ctx, lb));
+    return lbWire.stringify(listBody('frontends', await Promise.all(res.items.map((f) => frontendWire(ctx, f, lbWire.embed))), res.total));
   });
 
   app.post<{ Params: typeof LbParams.static; Body: FrontendBody }>('/lbs/:lb_id/frontends', { schema: { body: FrontendBody } }, async (req) => {
@@ -94,7 +100,7 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Params: FrontendParams }>('/frontends/:frontend_id', async (req) => {
     const { frontend, lb } = await loadFrontend(ctx, req.principal, req.params.zone, req.params.frontend_id);
-    return json(frontend, lb);
+    return frontendWire(ctx, frontend, await lbJsonAsLoaded(ctx, lb));
   });
 
   app.put<{ Params: FrontendParams; Body: FrontendBody }>('/frontends/:frontend_id', { schema: { body: FrontendBody } }, async (req) => {

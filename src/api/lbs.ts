@@ -10,7 +10,7 @@ import { Problems } from '../wire/common.js';
 import { invalidArgument, notFound, permissionsDenied } from '../wire/errors.js';
 import { LbCreateBody, LbDeleteQuery, LbUpdateBody, lbTypeToWire } from '../wire/lbs.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
-import { canSee, defaultProjectOf, lbJson, loadLb, now, type ApiContext } from './context.js';
+import { canSee, defaultProjectOf, lbJson, lbJsonAsLoaded, loadLb, now, type ApiContext } from './context.js';
 import { Ids, readListPage, Tags, toList, type ZoneParams } from './routing.js';
 
 const LbParams = Type.Object({ zone: Type.String(), lb_id: Type.String() });
@@ -35,7 +35,7 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
       zone: req.params.zone, projectIds: req.principal.projectIds, name: q.name, projectId: q.project_id,
       organizationId: q.organization_id, tags: toList(q.tags), ids: toList(q.lb_ids),
     }, page);
-    return listBody('lbs', await Promise.all(res.items.map((lb) => lbJson(ctx, lb))), res.total);
+    return listBody('lbs', await Promise.all(res.items.map((lb) => lbJsonAsLoaded(ctx, lb))), res.total);
   });
 
   app.post<{ Params: ZoneParams; Body: LbCreateBody }>('/lbs', { schema: { body: LbCreateBody } }, async (req) => {
@@ -82,7 +82,7 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   app.get<{ Params: typeof LbParams.static }>('/lbs/:lb_id', async (req) => {
-    return lbJson(ctx, await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id));
+    return lbJsonAsLoaded(ctx, await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id));
   });
 
   app.put<{ Params: typeof LbParams.static; Body: LbUpdateBody }>('/lbs/:lb_id', { schema: { body: LbUpdateBody } }, async (req) => {

@@ -269,6 +269,9 @@ export class PostgresStore implements Store {
 
   async setLbStatus(id: string, status: LbStatus): Promise<void> {
     await this.write(() => [], async (tx) => {
+      // Derived state, worked out again at every start (as in the SQLite store): its commit need not wait for the WAL
+      // flush, nor for a synchronous standby.
+      await tx.run('SET LOCAL synchronous_commit = off');
       const lb = await this.lockLb(tx, id);
       if (!lb || (isBeingDeleted(lb.status) && status !== 'deleting')) return;
       await this.putLb(tx, { ...lb, status });

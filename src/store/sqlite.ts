@@ -149,11 +149,19 @@ export class SqliteStore implements Store {
   }
 
   async setLbStatus(id: string, status: LbStatus): Promise<void> {
-    this.write(() => [], () => {
-      const lb = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', id);
-      if (!lb || (isBeingDeleted(lb.status) && status !== 'deleting')) return;
-      this.putLb({ ...lb, status });
-    });
+    // A lifecycle status is derived state: the reconciler works it out again at every start. So its commit does not
+    // wait for the disk (WAL with synchronous=NORMAL still survives a crash of the process; a power cut may lose it, and
+    // the next start redoes it); the next FULL commit flushes it with its own. Starting 100 LBs writes 200 of them.
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.write(() => [], () => {
+        const lb = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', id);
+        if (!lb || (isBeingDeleted(lb.status) && status !== 'deleting')) return;
+        this.putLb({ ...lb, status });
+      });
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   async requestLbDeletion(id: string, releaseIps: boolean): Promise<void> {

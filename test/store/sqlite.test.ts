@@ -90,7 +90,7 @@ describe('SqliteStore on disk', () => {
     again.close();
   });
 
-  test('a fresh file is migrated to the current version; writes are durable (WAL, synchronous=FULL, foreign keys)', async () => {
+  test('a fresh file is migrated to the current version; writes are durable (WAL, synchronous=FULL but for status writes, foreign keys)', async () => {
     const fresh = tempDb();
     try {
       const store = new SqliteStore(fresh.path);
@@ -100,10 +100,17 @@ describe('SqliteStore on disk', () => {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       db.close();
       // The per-connection settings, read through the store's own connection.
-      const s = new SqliteStore(fresh.path) as unknown as { db: Database.Database; close(): Promise<void> };
+      const store2 = new SqliteStore(fresh.path);
+      const s = store2 as unknown as { db: Database.Database };
       assert.equal(s.db.pragma('synchronous', { simple: true }), 2);
       assert.equal(s.db.pragma('foreign_keys', { simple: true }), 1);
-      await s.close();
+      // A status write (derived state) commits without waiting for the disk, and leaves the connection at FULL.
+      const lb = makeLb(randomUUID());
+      await store2.createLb(lb, [], []);
+      await store2.setLbStatus(lb.id, 'ready');
+      assert.equal((await store2.getLb(lb.id))?.status, 'ready');
+      assert.equal(s.db.pragma('synchronous', { simple: true }), 2);
+      await store2.close();
     } finally {
       rmSync(fresh.dir, { recursive: true, force: true });
     }
