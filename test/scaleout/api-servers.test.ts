@@ -4,25 +4,28 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import type { Lbv1 } from '@scaleway/sdk-lb';
 import { STORE_LIMITS } from '../../src/store/store.js';
-import { startPostgres, type Postgres } from '../fixtures/postgres.js';
+import { PG_APP_PASSWORD, startPostgres, type Postgres } from '../fixtures/postgres.js';
 import { httpGet, startHttpServer, waitFor, type HttpTestServer } from '../fixtures/servers.js';
 import { backendBody, frontendBody } from '../helpers/api.js';
-import { Fulcrum, waitLbReady } from '../helpers/fulcrum.js';
+import { BIN, Fulcrum, waitLbReady } from '../helpers/fulcrum.js';
 import { freePort, loopbackNet } from '../helpers/ports.js';
 import { fastCheck, report } from '../e2e/support/lb.js';
 
 let pg: Postgres;
+let storeUrl = '';
 let api: Fulcrum;
 let edge: Fulcrum;
 const servers: HttpTestServer[] = [];
 
 before(async () => {
   pg = await startPostgres('127.0.0.1', { maxConnections: 60 });
-  const url = await pg.database();
-  const shared = { ipNet: loopbackNet(), secretKey: randomUUID(), env: { FULCRUM_STORE: url } };
+  storeUrl = await pg.database();
+  const shared = { ipNet: loopbackNet(), secretKey: randomUUID(), env: { FULCRUM_STORE: storeUrl } };
   // Started together: both migrate the empty database at once (the advisory lock makes that safe).
   [api, edge] = await Promise.all([Fulcrum.start({ ...shared, dataplane: 'none' }), Fulcrum.start({ ...shared, dataplane: 'haproxy' })]);
   const net = loopbackNet();
@@ -98,4 +101,17 @@ test('concurrent writers on both servers: limits, one frontend per port, every a
   assert.deepEqual([...new Set(statuses(ips))], [200]);
   const allocated = ips.map((r) => r.json.ip_address as string);
   assert.equal(new Set(allocated).size, allocated.length, `duplicate addresses: ${allocated.sort().join(' ')}`);
+});
+
+test('`fulcrum keys --store` writes to the shared database: both servers take a new key and refuse a revoked one at once', async () => {
+  const keys = async (...args: string[]) => (await promisify(execFile)(process.execPath, [BIN, 'keys', ...args, '--store', storeUrl],
+    { timeout: 15_000 })).stdout;
+  const projectId = randomUUID();
+  const created = JSON.parse(await keys('create', '--project', projectId, '--json')) as { access_key: string; secret_key: string };
+  const list = (f: Fulcrum) => f.http('GET', '/lbs', undefined, { 'X-Auth-Token': created.secret_key });
+  assert.deepEqual(statuses(await Promise.all([list(api), list(edge)])), [200, 200]);
+  assert.match(await keys('list'), new RegExp(created.access_key));
+  await keys('revoke', created.access_key);
+  assert.deepEqual(statuses(await Promise.all([list(api), list(edge)])), [401, 401]);
+  for (const f of [api, edge]) assert.ok(!f.output.includes(PG_APP_PASSWORD), 'the store password never reaches the output');
 });
