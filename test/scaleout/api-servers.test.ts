@@ -45,6 +45,12 @@ after(async () => {
 
 const statuses = (rs: { status: number }[]) => rs.map((r) => r.status).sort();
 
+/** How many applies the server's reconciler has run (its /metrics), whatever its data plane. */
+async function applies(f: Fulcrum): Promise<number> {
+  const text = await (await fetch(`${f.url}/metrics`, { headers: { 'X-Auth-Token': f.key } })).text();
+  return [...text.matchAll(/^fulcrum_apply_duration_seconds_count\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
 test('a write on the API-only server is read back at once on the other, and reaches traffic through its HAProxy', async () => {
   const a = api.sdk();
   const e = edge.sdk();
@@ -72,6 +78,12 @@ test('a write on the API-only server is read back at once on the other, and reac
   await a.setBackendServers({ backendId: backend.id, serverIp: [two.host] });
   assert.deepEqual((await e.getBackend({ backendId: backend.id })).pool, [two.host]);
   await waitFor('traffic on the new server', async () => (await httpGet(lb.ip[0].ipAddress, port)).body === 'two', 15_000);
+
+  // The other way: a write on the edge server reaches the API-only one's reconciler through the change feed.
+  const before = await applies(api);
+  await e.updateLb({ lbId: lb.id, name: 'renamed-on-edge', description: '', tags: [], sslCompatibilityLevel: 'ssl_compatibility_level_intermediate' });
+  assert.equal((await a.getLb({ lbId: lb.id })).name, 'renamed-on-edge');
+  await waitFor('an apply on the API-only server', async () => (await applies(api)) > before, 5000);
 });
 
 test('concurrent writers on both servers: limits, one frontend per port, every added server, distinct addresses', async () => {
