@@ -16,7 +16,7 @@ const program = new Command('fulcrum')
 program.command('serve')
   .description('Run the API, the reconciler and the HAProxy supervisor. HAProxy processes outlive this one.')
   .addOption(new Option('--listen <host:port>', 'address of the API').env('FULCRUM_LISTEN').default(DEFAULTS.listen))
-  .addOption(new Option('--data-dir <dir>', 'where the SQLite store and each LB\'s HAProxy files live').env('FULCRUM_DATA_DIR').default(DEFAULTS.dataDir))
+  .addOption(new Option('--data-dir <dir>', 'where the SQLite store (unless --store) and each LB\'s HAProxy files live').env('FULCRUM_DATA_DIR').default(DEFAULTS.dataDir))
   .addOption(new Option('--store <url>', 'postgres://USER:PASSWORD@HOST:PORT/DB: state in PostgreSQL, shared by any number of `fulcrum serve` (default: SQLite in the data dir)')
     .env('FULCRUM_STORE'))
   .addOption(new Option('--ip-pool <cidr|list>', 'addresses given to load balancers as flexible IPs (a CIDR, or a comma-separated list of CIDRs and addresses)')
@@ -48,7 +48,7 @@ program.command('serve')
   .addHelpText('after', `
 Environment:
   FULCRUM_SECRET_KEY   the admin secret key (a UUID), sent by clients as X-Auth-Token. When unset, one is generated on
-                       first start, stored in the data dir and printed once.
+                       first start, stored in the store (the data dir, or --store) and printed once.
   FULCRUM_STORE        as --store; better than the flag, which other users see in the process list. The password may
                        also come from PGPASSWORD (leave it out of the URL). docs/scale-out.md: several API servers.
   FULCRUM_LISTEN, FULCRUM_DATA_DIR, FULCRUM_IP_POOL, FULCRUM_ZONE, FULCRUM_DATAPLANE, FULCRUM_LOG_LEVEL,
