@@ -8,7 +8,7 @@ export interface ServeConfig {
   listen: { host: string; port: number };
   dataDir: string;
   /** A postgres:// URL shared by several processes; null: the SQLite file in the data dir. */
-  store?: string | null;
+  store: string | null;
   ipPool: string;
   zones: string[];
   /** The admin secret key (a UUID); generated and stored on first start when unset. */

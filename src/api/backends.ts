@@ -11,9 +11,10 @@ import {
   parseHealthCheck, parseServerIps,
 } from '../wire/backends.js';
 import { Problems } from '../wire/common.js';
-import { resourceStillInUse } from '../wire/errors.js';
+import { invalidArgument, notFound, resourceStillInUse } from '../wire/errors.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
 import { serializeOnce } from '../wire/shared-json.js';
+import { checkLimit } from './limits.js';
 import { lbJson, lbJsonAsLoaded, loadBackend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
 import { readListPage } from './routing.js';
 import { checkBackendProtocolChange } from './rules-fit.js';
@@ -50,7 +51,7 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const settings = parseBackendSettings(req.body, p);
     const healthCheck = parseHealthCheck(req.body.health_check, req.body.forward_port, p, 'health_check');
     const pool = parseServerIps(req.body.server_ip, p, 'server_ip');
-    if (await ctx.store.countBackends(lb.id) >= LIMITS.backendsPerLb) p.add('lb_id', 'constraint', `a load balancer holds at most ${LIMITS.backendsPerLb} backends`);
+    checkLimit(p, 'backends', await ctx.store.countBackends(lb.id));
     p.throwIfAny();
     const b: Backend = { id: randomUUID(), lbId: lb.id, ...settings, healthCheck, pool, createdAt: now(), updatedAt: now() };
     await ctx.store.createBackend(b);
@@ -88,11 +89,17 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const { backend, lb } = await forChange(req);
       const p = new Problems();
       const given = parseServerIps(req.body.server_ip, p, 'server_ip');
-      const pool = change(backend.pool, given);
-      if (pool.length > LIMITS.poolSize) p.add('server_ip', 'constraint', `a backend holds at most ${LIMITS.poolSize} servers`);
+      const tooMany = () => `a backend holds at most ${LIMITS.poolSize} servers`;
+      if (change(backend.pool, given).length > LIMITS.poolSize) p.add('server_ip', 'constraint', tooMany());
       p.throwIfAny();
-      const next: Backend = { ...backend, pool, serverAdmin: keepPool(backend.serverAdmin, pool), updatedAt: now() };
-      await ctx.store.updateBackend(next);
+      // Applied to the pool as stored when the write runs: a change committed meanwhile (another request, another
+      // process) is kept, and the size limit holds for the result.
+      const next = await ctx.store.changeBackend(backend.id, (current) => {
+        const pool = change(current.pool, given);
+        if (pool.length > LIMITS.poolSize) throw invalidArgument('server_ip', 'constraint', tooMany());
+        return { ...current, pool, serverAdmin: keepPool(current.serverAdmin, pool), updatedAt: now() };
+      });
+      if (!next) throw notFound('backend', backend.id);
       return json(next, lb);
     };
   const schema = { body: ServersBody };

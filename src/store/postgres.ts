@@ -20,7 +20,7 @@ import {
   childWhere, creationOrder, ipWhere, lbWhere, orderSql, routeWhere, subscriberWhere, type Dialect, type Where,
 } from './query.js';
 import {
-  ConflictError, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
+  ConflictError, checkRoom, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
   type Store, type SubscriberFilter,
 } from './store.js';
 
@@ -269,6 +269,9 @@ export class PostgresStore implements Store {
 
   async setLbStatus(id: string, status: LbStatus): Promise<void> {
     await this.write(() => [], async (tx) => {
+      // Derived state, worked out again at every start (as in the SQLite store): its commit need not wait for the WAL
+      // flush, nor for a synchronous standby.
+      await tx.run('SET LOCAL synchronous_commit = off');
       const lb = await this.lockLb(tx, id);
       if (!lb || (isBeingDeleted(lb.status) && status !== 'deleting')) return;
       await this.putLb(tx, { ...lb, status });
@@ -382,9 +385,15 @@ export class PostgresStore implements Store {
     return (await this.read.rows<{ lb_id: string }>(`SELECT lb_id FROM ${table} WHERE id = ?`, id))[0]?.lb_id ?? null;
   }
 
+  private count(tx: Conn, table: string, parentColumn: string, parentId: string): Promise<number> {
+    return tx.count(`SELECT COUNT(*) AS n FROM ${table} WHERE ${parentColumn} = ?`, parentId);
+  }
+
   async createBackend(b: Backend): Promise<void> {
-    await this.childWrite(b.lbId, (tx) => tx.run('INSERT INTO backends (id, lb_id, name, created_at, doc) VALUES (?,?,?,?,?)',
-      b.id, b.lbId, b.name, b.createdAt, JSON.stringify(b)));
+    await this.childWrite(b.lbId, async (tx) => {
+      checkRoom('backends', await this.count(tx, 'backends', 'lb_id', b.lbId));
+      await tx.run('INSERT INTO backends (id, lb_id, name, created_at, doc) VALUES (?,?,?,?,?)', b.id, b.lbId, b.name, b.createdAt, JSON.stringify(b));
+    });
   }
 
   async getBackend(id: string): Promise<Backend | null> {
@@ -399,21 +408,37 @@ export class PostgresStore implements Store {
     await this.childWrite(b.lbId, (tx) => tx.run('UPDATE backends SET name = ?, doc = ? WHERE id = ?', b.name, JSON.stringify(b), b.id));
   }
 
+  async changeBackend(id: string, change: (current: Backend) => Backend): Promise<Backend | null> {
+    const lbId = await this.lbOf('backends', id);
+    if (lbId === null) return null;
+    return this.write((next) => (next ? [lbId] : []), async (tx) => {
+      const lb = await this.lockLb(tx, lbId);
+      // Read under the LB's lock: a change committed meanwhile by another process is seen, not overwritten.
+      const current = await tx.doc<Backend>('SELECT doc FROM backends WHERE id = ?', id);
+      if (!current) return null;
+      const next = { ...change(current), id, lbId };
+      await tx.run('UPDATE backends SET name = ?, doc = ? WHERE id = ?', next.name, JSON.stringify(next), id);
+      await this.bump(tx, lb);
+      return next;
+    });
+  }
+
   async deleteBackend(id: string): Promise<void> {
     await this.childWrite(await this.lbOf('backends', id), (tx) => tx.run('DELETE FROM backends WHERE id = ?', id));
   }
 
   async countBackends(lbId: string): Promise<number> {
-    return this.read.count('SELECT COUNT(*) AS n FROM backends WHERE lb_id = ?', lbId);
+    return this.count(this.read, 'backends', 'lb_id', lbId);
   }
 
   // ---- frontends
 
   async createFrontend(f: Frontend): Promise<void> {
-    await this.childWrite(f.lbId, (tx) => tx.run(
-      'INSERT INTO frontends (id, lb_id, backend_id, inbound_port, name, created_at, doc) VALUES (?,?,?,?,?,?,?)',
-      f.id, f.lbId, f.backendId, f.inboundPort, f.name, f.createdAt, JSON.stringify(f),
-    ));
+    await this.childWrite(f.lbId, async (tx) => {
+      checkRoom('frontends', await this.count(tx, 'frontends', 'lb_id', f.lbId));
+      await tx.run('INSERT INTO frontends (id, lb_id, backend_id, inbound_port, name, created_at, doc) VALUES (?,?,?,?,?,?,?)',
+        f.id, f.lbId, f.backendId, f.inboundPort, f.name, f.createdAt, JSON.stringify(f));
+    });
   }
 
   async getFrontend(id: string): Promise<Frontend | null> {
@@ -438,7 +463,7 @@ export class PostgresStore implements Store {
   }
 
   async countFrontends(lbId: string): Promise<number> {
-    return this.read.count('SELECT COUNT(*) AS n FROM frontends WHERE lb_id = ?', lbId);
+    return this.count(this.read, 'frontends', 'lb_id', lbId);
   }
 
   // ---- certificates
@@ -514,7 +539,7 @@ export class PostgresStore implements Store {
   }
 
   async countRoutes(lbId: string): Promise<number> {
-    return this.read.count('SELECT COUNT(*) AS n FROM routes WHERE lb_id = ?', lbId);
+    return this.count(this.read, 'routes', 'lb_id', lbId);
   }
 
   private async insertAcl(tx: Conn, a: Acl): Promise<void> {
@@ -523,7 +548,10 @@ export class PostgresStore implements Store {
   }
 
   async createAcl(a: Acl): Promise<void> {
-    await this.childWrite(a.lbId, (tx) => this.insertAcl(tx, a));
+    await this.childWrite(a.lbId, async (tx) => {
+      checkRoom('acls', await this.count(tx, 'acls', 'frontend_id', a.frontendId));
+      await this.insertAcl(tx, a);
+    });
   }
 
   async getAcl(id: string): Promise<Acl | null> {
@@ -592,6 +620,14 @@ export class PostgresStore implements Store {
     await this.write(() => [], (tx) => tx.run(
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value,
     ));
+  }
+
+  async initSetting(key: string, value: string): Promise<string> {
+    // The insert waits for a concurrent one of the same key to commit; the select then sees whichever won.
+    return this.write(() => [], async (tx) => {
+      await tx.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', key, value);
+      return (await tx.rows<{ value: string }>('SELECT value FROM settings WHERE key = ?', key))[0].value;
+    });
   }
 
   // ---- API keys

@@ -16,7 +16,7 @@ import {
   childWhere, creationOrder, ipWhere, lbWhere, orderSql, routeWhere, subscriberWhere, type Dialect, type Where,
 } from './query.js';
 import {
-  ConflictError, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
+  ConflictError, checkRoom, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
   type Store, type SubscriberFilter,
 } from './store.js';
 
@@ -248,6 +248,7 @@ export class SqliteStore implements Store {
 
   async createBackend(b: Backend): Promise<void> {
     this.write(() => [b.lbId], () => {
+      checkRoom('backends', this.count('backends', 'lb_id', b.lbId));
       this.stmt('INSERT INTO backends (id, lb_id, name, created_at, doc) VALUES (?,?,?,?,?)')
         .run(b.id, b.lbId, b.name, b.createdAt, JSON.stringify(b));
       this.bumpVersion(b.lbId);
@@ -269,6 +270,19 @@ export class SqliteStore implements Store {
     });
   }
 
+  async changeBackend(id: string, change: (current: Backend) => Backend): Promise<Backend | null> {
+    let lbId = '';
+    return this.write((next) => (next ? [lbId] : []), () => {
+      const current = this.doc<Backend>('SELECT doc FROM backends WHERE id = ?', id);
+      if (!current) return null;
+      lbId = current.lbId;
+      const next = { ...change(current), id, lbId };
+      this.stmt('UPDATE backends SET name = ?, doc = ? WHERE id = ?').run(next.name, JSON.stringify(next), id);
+      this.bumpVersion(lbId);
+      return next;
+    });
+  }
+
   async deleteBackend(id: string): Promise<void> {
     const b = await this.getBackend(id);
     if (!b) return;
@@ -278,14 +292,19 @@ export class SqliteStore implements Store {
     });
   }
 
+  private count(table: string, parentColumn: string, parentId: string): number {
+    return (this.stmt(`SELECT COUNT(*) AS n FROM ${table} WHERE ${parentColumn} = ?`).get(parentId) as { n: number }).n;
+  }
+
   async countBackends(lbId: string): Promise<number> {
-    return (this.stmt('SELECT COUNT(*) AS n FROM backends WHERE lb_id = ?').get(lbId) as { n: number }).n;
+    return this.count('backends', 'lb_id', lbId);
   }
 
   // ---- frontends
 
   async createFrontend(f: Frontend): Promise<void> {
     this.write(() => [f.lbId], () => {
+      checkRoom('frontends', this.count('frontends', 'lb_id', f.lbId));
       this.stmt('INSERT INTO frontends (id, lb_id, backend_id, inbound_port, name, created_at, doc) VALUES (?,?,?,?,?,?,?)')
         .run(f.id, f.lbId, f.backendId, f.inboundPort, f.name, f.createdAt, JSON.stringify(f));
       this.bumpVersion(f.lbId);
@@ -322,7 +341,7 @@ export class SqliteStore implements Store {
   }
 
   async countFrontends(lbId: string): Promise<number> {
-    return (this.stmt('SELECT COUNT(*) AS n FROM frontends WHERE lb_id = ?').get(lbId) as { n: number }).n;
+    return this.count('frontends', 'lb_id', lbId);
   }
 
   // ---- certificates
@@ -412,7 +431,7 @@ export class SqliteStore implements Store {
   }
 
   async countRoutes(lbId: string): Promise<number> {
-    return (this.stmt('SELECT COUNT(*) AS n FROM routes WHERE lb_id = ?').get(lbId) as { n: number }).n;
+    return this.count('routes', 'lb_id', lbId);
   }
 
   private insertAcl(a: Acl): void {
@@ -422,6 +441,7 @@ export class SqliteStore implements Store {
 
   async createAcl(a: Acl): Promise<void> {
     this.write(() => [a.lbId], () => {
+      checkRoom('acls', this.count('acls', 'frontend_id', a.frontendId));
       this.insertAcl(a);
       this.bumpVersion(a.lbId);
     });
@@ -502,6 +522,13 @@ export class SqliteStore implements Store {
 
   async setSetting(key: string, value: string): Promise<void> {
     this.write(() => [], () => this.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
+  }
+
+  async initSetting(key: string, value: string): Promise<string> {
+    return this.write(() => [], () => {
+      this.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING').run(key, value);
+      return (this.stmt('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
+    });
   }
 
   // ---- API keys

@@ -31,12 +31,13 @@ storeContract('PostgresStore', async () => {
   };
 });
 
-/** Resolves with the LB ids `store` was told about once `count` arrived (bounded wait). */
+/** Resolves with the first `count` LB ids `store` is told about from now on (bounded wait). */
 function heard(store: PostgresStore, count: number, timeoutMs = 5000): Promise<string[]> {
   const got: string[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`heard ${got.length} of ${count} changes: ${got.join(', ')}`)), timeoutMs);
     store.onChange((id) => {
+      if (got.length === count) return;
       got.push(id);
       if (got.length === count) { clearTimeout(timer); resolve(got); }
     });
@@ -73,7 +74,9 @@ describe('PostgresStore: change feed and migrations', () => {
     const writer = await PostgresStore.open(url);
     try {
       const lbs = [makeLb(randomUUID()), makeLb(randomUUID())];
+      const created = heard(store, 2);
       for (const lb of lbs) await writer.createLb(lb, [], []);
+      await created;
       const afterReconnect = heard(store, 2, 15_000);
       // Ends the store's LISTEN connection from the server side, as a restart or a network cut would.
       const dbName = new URL(url).pathname.slice(1);
