@@ -52,6 +52,11 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<RunningAg
   const reconciler = new Reconciler(placedStore(store, (id) => placements.has(id), () => placements.ids()), dataPlane,
     log.child({ component: 'reconciler' }));
 
+  for (const [lbId, running] of await haproxy.adoptAll(placements.ids())) {
+    const snap = running ? await store.snapshot(lbId) : null;
+    if (snap) dataPlane.adopted(lbId, snap.addresses);
+  }
+
   const published = new Map<string, string>();
   const lastStats = new Map<string, ServerStat[]>();
   const publish = async (lbId: string, readStats: boolean) => {

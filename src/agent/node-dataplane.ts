@@ -16,6 +16,14 @@ export class NodeDataPlane implements DataPlanePort {
   constructor(private readonly haproxy: HaproxyDataPlane, private readonly keepalived: Keepalived,
     private readonly node: KeepalivedNode, private readonly vrrpOf: (lbId: string, addresses: string[]) => VrrpLb | null) {}
 
+  /**
+   * Counts an LB whose HAProxy already runs (adopted after an agent restart) before its first apply: without it, the
+   * first apply would render keepalived.conf without the other LBs and drop their addresses until they are applied.
+   */
+  adopted(lbId: string, addresses: string[]): void {
+    this.addresses.set(lbId, addresses);
+  }
+
   async apply(snapshot: LbSnapshot): Promise<ApplyResult> {
     const result = await this.haproxy.apply(snapshot);
     if (result.ok) {
