@@ -26,7 +26,9 @@ export function metricsRoute(app: FastifyInstance, ctx: ApiContext, opts: Metric
   }, async (req, reply) => {
     if (!opts.public && req.principal.projectIds !== undefined) throw permissionsDenied('read', 'metrics');
     const out = new Exposition();
-    const lbIds = await opts.control.addTo(out, ctx.store, ctx.reconciler);
+    // In agents mode an LB has one instance per node, as the nodes report them.
+    const lbIds = await opts.control.addTo(out, ctx.store, async (id) => (ctx.instances
+      ? (await ctx.instances.of(id)).map((i) => i.state.status) : [ctx.reconciler.instanceState(id).status]));
     if (opts.dataDir !== null) await addLbMetrics(out, opts.dataDir, lbIds);
     return reply.header('content-type', CONTENT_TYPE).send(out.toString());
   });

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DataPlanePort } from '../control/port.js';
-import type { Reconciler } from '../control/reconciler.js';
+import type { InstanceStatus } from '../domain/lbs.js';
 import type { Store } from '../store/store.js';
 import type { Exposition } from './exposition.js';
 
@@ -72,8 +72,8 @@ export class ControlMetrics {
     });
   }
 
-  /** Adds the control plane's metrics and the LBs by status to `into`. */
-  async addTo(into: Exposition, store: Store, reconciler: Reconciler): Promise<string[]> {
+  /** Adds the control plane's metrics and the LBs by status to `into`; `instances` gives the states of an LB's instances. */
+  async addTo(into: Exposition, store: Store, instances: (lbId: string) => Promise<InstanceStatus[]>): Promise<string[]> {
     into.add(await this.registry.metrics());
     const ids = await store.allLbIds();
     const byStatus = new Map<string, number>();
@@ -82,8 +82,7 @@ export class ControlMetrics {
       const lb = await store.getLb(id);
       if (!lb) continue;
       byStatus.set(lb.status, (byStatus.get(lb.status) ?? 0) + 1);
-      const inst = reconciler.instanceState(id).status;
-      byInstance.set(inst, (byInstance.get(inst) ?? 0) + 1);
+      for (const inst of await instances(id)) byInstance.set(inst, (byInstance.get(inst) ?? 0) + 1);
     }
     for (const [status, n] of byStatus) into.gauge('fulcrum_lbs', 'Load balancers by status', [['status', status]], n);
     for (const [status, n] of byInstance) into.gauge('fulcrum_lb_instances', 'LB instances (HAProxy processes) by status', [['status', status]], n);

@@ -17,6 +17,10 @@ import { Fulcrum } from '../helpers/fulcrum.js';
 import { getFrom } from '../e2e/support/servers.js';
 import { fastCheck, report } from '../e2e/support/lb.js';
 import { haproxyMastersOf } from '../helpers/procs.js';
+import { lbPaths } from '../../src/dataplane/haproxy.js';
+import { backendName } from '../../src/dataplane/names.js';
+import { cli } from '../../src/dataplane/runtime.js';
+import { parseTable } from '../../src/dataplane/stick-tables.js';
 import { destroyAgent, holds, keepalivedPids, killNode, startAgent, type Agent } from './support/cluster.js';
 
 const skip = !canUseNetns() ? 'needs root (network namespaces)'
@@ -100,7 +104,7 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
   after(teardown);
 
   /** An LB with one table-sticky HTTP backend over both servers and a frontend on PORT; resolves once both instances are ready. */
-  async function haLb(name: string): Promise<{ lb: Lbv1.Lb; vip: string }> {
+  async function haLb(name: string): Promise<{ lb: Lbv1.Lb; vip: string; backendId: string }> {
     const lb = await sdk.createLb({ name, description: '', tags: [], type: 'lb-s', assignFlexibleIp: true });
     const backend = await sdk.createBackend({ lbId: lb.id, name: 'app', forwardProtocol: 'http', forwardPort: servers[0].port,
       forwardPortAlgorithm: 'roundrobin', stickySessions: 'table', stickySessionsCookieName: '', serverIp: servers.map((s) => s.host),
@@ -116,7 +120,7 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
       const stats = (await sdk.listBackendStats({ lbId: lb.id })).backendServersStats;
       return stats.length === 4 && stats.every((s) => s.serverState === 'running');
     }, 20_000, 200);
-    return { lb: ready, vip: ready.ip[0].ipAddress };
+    return { lb: ready, vip: ready.ip[0].ipAddress, backendId: backend.id };
   }
 
   /**
@@ -138,15 +142,22 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
   }
 
   test('a killed node: traffic continues from its pair within 3 s, sticky clients keep their server, the instance reads error, then moves', async () => {
-    const { lb, vip } = await haLb('ha');
+    const { lb, vip, backendId } = await haLb('ha');
     const nodesOf = (l: Lbv1.Lb) => l.instances.map((i) => i.ipAddress).sort();
     assert.deepEqual(nodesOf(lb), [lab.nodes[0].address, lab.nodes[1].address], 'placed on the two least-loaded nodes');
     const master = await waitFor('one node holds the LB address', () => agents.find((a) => holds(lab, a.node, vip)), 5000, 100);
     const backup = agents.find((a) => a !== master && lb.instances.some((i) => i.ipAddress === a.node.address))!;
 
     const pins = await pinClients(vip);
-    // Replication to the other node's table is asynchronous (peers push as entries change).
-    await new Promise((r) => setTimeout(r, 1000));
+    const pinnedAt = performance.now();
+    // Replication is asynchronous (peers push entries as they change): a pin made just before a crash can be lost.
+    // The test waits until the other node's table holds every pin, read on its HAProxy's admin socket.
+    const backupSock = lbPaths(join(backup.dataDir, 'haproxy'), lb.id).adminSock;
+    await waitFor('the pins replicated to the other node', async () => {
+      const keys = new Set(parseTable(await cli(backupSock, `show table ${backendName(backendId)}`).catch(() => '')).map((p) => p.key));
+      return clients.every((c) => keys.has(`::ffff:${c}`));
+    }, 10_000, 20);
+    report('last pin → replicated to the other node', performance.now() - pinnedAt);
 
     const p = probe(vip, PORT);
     await waitFor('probe succeeds', () => p.ok.length > 3, 5000);
@@ -170,6 +181,8 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
     report('kill → the lost instance reads error', performance.now() - killedAt);
     assert.equal(lost.status, 'ready', 'one instance still serves: the LB stays ready');
     assert.ok(lost.instances.some((i) => i.ipAddress === backup.node.address && i.status === 'ready'));
+    const metrics = await (await fetch(`${api.url}/metrics`, { headers: { 'X-Auth-Token': api.key } })).text();
+    assert.match(metrics, /^fulcrum_lb_instances\{status="error"\} 1$/m, 'the metrics count instances per node');
 
     const third = agents.find((a) => a !== master && a !== backup)!;
     const moved = await waitFor('the instance moved to the third node', async () => {
