@@ -20,7 +20,7 @@ import {
   childWhere, creationOrder, ipWhere, lbWhere, orderSql, routeWhere, subscriberWhere, type Dialect, type Where,
 } from './query.js';
 import {
-  ConflictError, checkRoom, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
+  ConflictError, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
   type Store, type SubscriberFilter,
 } from './store.js';
 
@@ -257,13 +257,16 @@ export class PostgresStore implements Store {
   }
 
   async updateLb(lb: Lb): Promise<void> {
-    await this.write((written) => (written ? [lb.id] : []), async (tx) => {
-      const current = await this.lockLb(tx, lb.id);
-      if (!current) return false;
-      await this.putLb(tx, {
-        ...lb, status: current.status, releaseIpsOnDelete: current.releaseIpsOnDelete, configVersion: current.configVersion + 1,
-      });
-      return true;
+    await this.changeLb(lb.id, () => lb);
+  }
+
+  async changeLb(id: string, change: (current: Lb) => Lb): Promise<Lb | null> {
+    return this.write((next) => (next ? [id] : []), async (tx) => {
+      const current = await this.lockLb(tx, id);
+      if (!current) return null;
+      const next = keepLifecycle(current, change(current));
+      await this.putLb(tx, next);
+      return next;
     });
   }
 

@@ -16,7 +16,7 @@ import {
   childWhere, creationOrder, ipWhere, lbWhere, orderSql, routeWhere, subscriberWhere, type Dialect, type Where,
 } from './query.js';
 import {
-  ConflictError, checkRoom, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
+  ConflictError, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
   type Store, type SubscriberFilter,
 } from './store.js';
 
@@ -138,13 +138,16 @@ export class SqliteStore implements Store {
   }
 
   async updateLb(lb: Lb): Promise<void> {
-    this.write((written) => (written ? [lb.id] : []), () => {
-      const current = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', lb.id);
-      if (!current) return false;
-      this.putLb({
-        ...lb, status: current.status, releaseIpsOnDelete: current.releaseIpsOnDelete, configVersion: current.configVersion + 1,
-      });
-      return true;
+    await this.changeLb(lb.id, () => lb);
+  }
+
+  async changeLb(id: string, change: (current: Lb) => Lb): Promise<Lb | null> {
+    return this.write((next) => (next ? [id] : []), () => {
+      const current = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', id);
+      if (!current) return null;
+      const next = keepLifecycle(current, change(current));
+      this.putLb(next);
+      return next;
     });
   }
 
