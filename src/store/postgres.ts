@@ -158,10 +158,11 @@ export class PostgresStore implements Store {
     this.relistenTimer = setTimeout(() => {
       this.relistenTimer = null;
       if (this.closed) return;
-      this.listen().then(async () => {
+      this.listen().then(() => {
         this.opts.onFeedEvent?.('restored');
-        this.tell(await this.allLbIds());
-      }).catch((err) => {
+        // Listening again: what changed meanwhile is re-read. If that read fails, the feed is dropped and retried.
+        this.allLbIds().then((ids) => this.tell(ids), () => { void this.feed?.end(); });
+      }, (err: unknown) => {
         this.opts.onFeedEvent?.('lost', err);
         this.relisten(Math.min(delayMs * 2, RELISTEN_MAX_MS));
       });
