@@ -20,7 +20,7 @@ import {
   childWhere, creationOrder, ipWhere, lbWhere, orderSql, routeWhere, subscriberWhere, type Dialect, type Where,
 } from './query.js';
 import {
-  ConflictError, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
+  ConflictError, certificateChangesConfig, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
   type Store, type SubscriberFilter,
 } from './store.js';
 
@@ -490,15 +490,22 @@ export class PostgresStore implements Store {
   }
 
   async updateCertificate(c: Certificate): Promise<void> {
-    await this.write((bumped) => (bumped ? [c.lbId] : []), async (tx) => {
-      const lb = await this.lockLb(tx, c.lbId);
-      const current = await tx.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', c.id);
-      if (!current) return false;
-      await tx.run('UPDATE certificates SET name = ?, doc = ? WHERE id = ?', c.name, JSON.stringify(c), c.id);
-      // What HAProxy sees: the PEM, and the HTTP-01 listener while an order runs.
-      const bump = current.pemSha256 !== c.pemSha256 || current.orderActive !== c.orderActive;
-      if (bump) await this.bump(tx, lb);
-      return bump;
+    await this.changeCertificate(c.id, () => c);
+  }
+
+  async changeCertificate(id: string, change: (current: Certificate) => Certificate): Promise<Certificate | null> {
+    const lbId = await this.lbOf('certificates', id);
+    if (lbId === null) return null;
+    let bumped = false;
+    return this.write((next) => (next && bumped ? [lbId] : []), async (tx) => {
+      const lb = await this.lockLb(tx, lbId);
+      const current = await tx.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', id);
+      if (!current) return null;
+      const next = { ...change(current), id, lbId };
+      await tx.run('UPDATE certificates SET name = ?, doc = ? WHERE id = ?', next.name, JSON.stringify(next), id);
+      bumped = certificateChangesConfig(current, next);
+      if (bumped) await this.bump(tx, lb);
+      return next;
     });
   }
 

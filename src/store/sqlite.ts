@@ -16,7 +16,7 @@ import {
   childWhere, creationOrder, ipWhere, lbWhere, orderSql, routeWhere, subscriberWhere, type Dialect, type Where,
 } from './query.js';
 import {
-  ConflictError, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
+  ConflictError, certificateChangesConfig, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
   type Store, type SubscriberFilter,
 } from './store.js';
 
@@ -367,14 +367,19 @@ export class SqliteStore implements Store {
   }
 
   async updateCertificate(c: Certificate): Promise<void> {
-    this.write((bumped) => (bumped ? [c.lbId] : []), () => {
-      const current = this.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', c.id);
-      if (!current) return false;
-      this.stmt('UPDATE certificates SET name = ?, doc = ? WHERE id = ?').run(c.name, JSON.stringify(c), c.id);
-      // What HAProxy sees: the PEM, and the HTTP-01 listener while an order runs.
-      const bump = current.pemSha256 !== c.pemSha256 || current.orderActive !== c.orderActive;
-      if (bump) this.bumpVersion(c.lbId);
-      return bump;
+    await this.changeCertificate(c.id, () => c);
+  }
+
+  async changeCertificate(id: string, change: (current: Certificate) => Certificate): Promise<Certificate | null> {
+    let bumped = false;
+    return this.write((next) => (next && bumped ? [next.lbId] : []), () => {
+      const current = this.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', id);
+      if (!current) return null;
+      const next = { ...change(current), id, lbId: current.lbId };
+      this.stmt('UPDATE certificates SET name = ?, doc = ? WHERE id = ?').run(next.name, JSON.stringify(next), id);
+      bumped = certificateChangesConfig(current, next);
+      if (bumped) this.bumpVersion(next.lbId);
+      return next;
     });
   }
 

@@ -140,6 +140,8 @@ export interface Store {
   /** Every certificate of every LB (the ACME job's work list). */
   allCertificates(): Promise<Certificate[]>;
   updateCertificate(c: Certificate): Promise<void>;
+  /** Read-modify-write of one certificate in one transaction (as changeBackend); null when there is no such certificate. */
+  changeCertificate(id: string, change: (current: Certificate) => Certificate): Promise<Certificate | null>;
   deleteCertificate(id: string): Promise<void>;
   frontendsOfCertificate(certificateId: string): Promise<Frontend[]>;
   // Routes and ACLs belong to a frontend: deleting the frontend deletes them.
@@ -219,4 +221,9 @@ export function keepLifecycle(current: Lb, next: Lb): Lb {
     ...next, id: current.id, status: current.status, releaseIpsOnDelete: current.releaseIpsOnDelete,
     configVersion: current.configVersion + 1,
   };
+}
+
+/** Whether a certificate's new version changes what HAProxy sees: the PEM, and the HTTP-01 listener while an order runs. */
+export function certificateChangesConfig(current: Certificate, next: Certificate): boolean {
+  return current.pemSha256 !== next.pemSha256 || current.orderActive !== next.orderActive;
 }

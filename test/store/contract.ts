@@ -556,6 +556,20 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.equal(await store.getCertificate(c.id), null);
       });
 
+      test('changeCertificate applies the change to the certificate as stored; it bumps only for the PEM or the order', async () => {
+        const a = await storedLb();
+        const c = certificate(a.id);
+        await store.createCertificate(c);
+        const peer = await sut.peer();
+        await peer.updateCertificate({ ...c, status: 'error', statusDetails: 'meanwhile' });
+        assert.deepEqual(await notified(() => store.changeCertificate(c.id, (cur) => ({ ...cur, name: 'renamed' }))), []);
+        assert.deepEqual(await store.getCertificate(c.id), { ...c, status: 'error', statusDetails: 'meanwhile', name: 'renamed' });
+        let written: Certificate | null = null;
+        await bumpsOnce(a.id, async () => { written = await store.changeCertificate(c.id, (cur) => ({ ...cur, pemSha256: 'h9' })); });
+        assert.equal(written!.pemSha256, 'h9');
+        assert.equal(await store.changeCertificate(randomUUID(), (cur) => cur), null);
+      });
+
       test('frontendsOfCertificate finds the frontends naming it; the snapshot and deleteLb carry certificates', async () => {
         const a = await storedLb();
         const be = await storedBackend(a.id);
