@@ -4,6 +4,7 @@ import { DEFAULTS, parseEdgeServicesIps, parseListen, parseLogRotation, parseRat
 import { parsePrivateNetworks } from './domain/private-networks.js';
 import { createKey, listKeys, revokeKey } from './keys-cli.js';
 import { serve } from './serve.js';
+import { parseStoreUrl } from './store/open.js';
 import { printLogs } from './ops/logs-cli.js';
 import { setServer, showServer, type ServerChange, type ServerCliOptions } from './ops/server-cli.js';
 
@@ -15,7 +16,9 @@ const program = new Command('fulcrum')
 program.command('serve')
   .description('Run the API, the reconciler and the HAProxy supervisor. HAProxy processes outlive this one.')
   .addOption(new Option('--listen <host:port>', 'address of the API').env('FULCRUM_LISTEN').default(DEFAULTS.listen))
-  .addOption(new Option('--data-dir <dir>', 'where the SQLite store and each LB\'s HAProxy files live').env('FULCRUM_DATA_DIR').default(DEFAULTS.dataDir))
+  .addOption(new Option('--data-dir <dir>', 'where the SQLite store (unless --store) and each LB\'s HAProxy files live').env('FULCRUM_DATA_DIR').default(DEFAULTS.dataDir))
+  .addOption(new Option('--store <url>', 'postgres://USER:PASSWORD@HOST:PORT/DB: state in PostgreSQL, shared by any number of `fulcrum serve` (default: SQLite in the data dir)')
+    .env('FULCRUM_STORE'))
   .addOption(new Option('--ip-pool <cidr|list>', 'addresses given to load balancers as flexible IPs (a CIDR, or a comma-separated list of CIDRs and addresses)')
     .env('FULCRUM_IP_POOL').default(DEFAULTS.ipPool))
   .addOption(new Option('--zone <name...>', 'zones served (repeatable); FULCRUM_ZONE takes a comma-separated list').default([DEFAULTS.zone]))
@@ -45,7 +48,9 @@ program.command('serve')
   .addHelpText('after', `
 Environment:
   FULCRUM_SECRET_KEY   the admin secret key (a UUID), sent by clients as X-Auth-Token. When unset, one is generated on
-                       first start, stored in the data dir and printed once.
+                       first start, stored in the store (the data dir, or --store) and printed once.
+  FULCRUM_STORE        as --store; better than the flag, which other users see in the process list. The password may
+                       also come from PGPASSWORD (leave it out of the URL). docs/scale-out.md: several API servers.
   FULCRUM_LISTEN, FULCRUM_DATA_DIR, FULCRUM_IP_POOL, FULCRUM_ZONE, FULCRUM_DATAPLANE, FULCRUM_LOG_LEVEL,
   FULCRUM_RATE_LIMIT, FULCRUM_RATE_LIMIT_BURST, FULCRUM_ADMIN_RATE_LIMIT, FULCRUM_ACME_DIRECTORY, FULCRUM_ACME_EMAIL,
   FULCRUM_ACME_CA_FILE, FULCRUM_EDGE_SERVICES_IPS, FULCRUM_METRICS_PUBLIC, FULCRUM_LOG_MAX_BYTES, FULCRUM_LOG_KEEP,
@@ -55,7 +60,7 @@ Environment:
 
 API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI or Terraform at http://<listen>.`)
   .action(async (opts: {
-    listen: string; dataDir: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none'; logLevel: string;
+    listen: string; dataDir: string; store?: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none'; logLevel: string;
     rateLimit: string; rateLimitBurst?: string; adminRateLimit: string; acmeDirectory: string; acmeEmail?: string;
     acmeCaFile?: string; edgeServicesIps: string; metricsPublic?: boolean; logMaxBytes: string; logKeep: string;
     privateNetwork: string[]; smtpUrl?: string; smtpFrom?: string;
@@ -65,6 +70,7 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
     const running = await serve({
       listen: parseListen(opts.listen),
       dataDir: resolveDataDir(opts.dataDir),
+      store: parseStoreUrl(opts.store),
       ipPool: opts.ipPool,
       zones: parseZones(zones),
       secretKey: env('SECRET_KEY') ?? null,
@@ -85,28 +91,34 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
   });
 
 const dataDirOption = () => new Option('--data-dir <dir>', 'the data dir of `fulcrum serve`').env('FULCRUM_DATA_DIR').default(DEFAULTS.dataDir);
+const storeOption = () => new Option('--store <url>', 'the PostgreSQL store of `fulcrum serve` (postgres://…), if it uses one').env('FULCRUM_STORE');
+type StoreOptions = { dataDir: string; store?: string };
+const storeOf = (o: StoreOptions) => ({ dataDir: resolveDataDir(o.dataDir), storeUrl: parseStoreUrl(o.store) });
 const print = (text: string) => { process.stdout.write(`${text}\n`); };
 const keys = program.command('keys')
-  .description('Project-scoped secret keys: each sees and changes only its project. Stored hashed in the data dir; a running `fulcrum serve` sees changes at once.');
+  .description('Project-scoped secret keys: each sees and changes only its project. Stored hashed in the store (the data dir, or --store); a running `fulcrum serve` sees changes at once.');
 keys.command('create')
   .description('Create a key for one project and print its secret key, once')
   .requiredOption('--project <uuid>', 'the project the key may see and change')
   .option('--description <text>', 'a note shown by `keys list`')
   .option('--json', 'print JSON (with secret_key)')
   .addOption(dataDirOption())
-  .action(async (o: { project: string; description?: string; json?: boolean; dataDir: string }) => {
-    print(await createKey(resolveDataDir(o.dataDir), o));
+  .addOption(storeOption())
+  .action(async (o: { project: string; description?: string; json?: boolean } & StoreOptions) => {
+    print(await createKey(storeOf(o), o));
   });
 keys.command('list')
   .description('List the keys (never their secrets), revoked ones too')
   .option('--json', 'print JSON')
   .addOption(dataDirOption())
-  .action(async (o: { json?: boolean; dataDir: string }) => { print(await listKeys(resolveDataDir(o.dataDir), o)); });
+  .addOption(storeOption())
+  .action(async (o: { json?: boolean } & StoreOptions) => { print(await listKeys(storeOf(o), o)); });
 keys.command('revoke')
   .description('Revoke a key, named by its access key or id; refused from the next request on')
   .argument('<key>', 'access key (SCW…) or id')
   .addOption(dataDirOption())
-  .action(async (name: string, o: { dataDir: string }) => { print(await revokeKey(resolveDataDir(o.dataDir), name)); });
+  .addOption(storeOption())
+  .action(async (name: string, o: StoreOptions) => { print(await revokeKey(storeOf(o), name)); });
 
 program.command('logs')
   .description('Print a load balancer\'s access log (frontends with enable_access_logs), rotated files first; or HAProxy\'s own log')

@@ -7,6 +7,8 @@ import { normalizeSubnet } from './domain/acls.js';
 export interface ServeConfig {
   listen: { host: string; port: number };
   dataDir: string;
+  /** A postgres:// URL shared by several processes; null: the SQLite file in the data dir. */
+  store: string | null;
   ipPool: string;
   zones: string[];
   /** The admin secret key (a UUID); generated and stored on first start when unset. */

@@ -1,7 +1,7 @@
-// `fulcrum serve`: the API, the reconciler and the HAProxy supervisor in one process, state in SQLite under the data dir.
+// `fulcrum serve`: the API, the reconciler and the HAProxy supervisor in one process; state in SQLite under the data dir
+// or in a PostgreSQL database that several `fulcrum serve` share (`--store`).
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { AddressPool } from './api/address-pool.js';
 import { Keys } from './api/auth.js';
@@ -16,7 +16,7 @@ import type { DataPlanePort } from './control/port.js';
 import { Reconciler } from './control/reconciler.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
 import { CertificateFiles } from './store/certificate-files.js';
-import { SqliteStore } from './store/sqlite.js';
+import { describeStore, openStore } from './store/open.js';
 import { isUuid } from './domain/validation.js';
 import { LogRotator } from './ops/log-rotation.js';
 import { ControlMetrics } from './ops/metrics.js';
@@ -30,23 +30,20 @@ export interface Running {
 export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.logLevel })): Promise<Running> {
   mkdirSync(cfg.dataDir, { recursive: true });
   const metrics = new ControlMetrics();
-  const store = metrics.meterStore(new SqliteStore(join(cfg.dataDir, 'fulcrum.db')));
+  const store = metrics.meterStore(await openStore(cfg.store, cfg.dataDir, log.child({ component: 'store' })));
   const pool = new AddressPool(cfg.ipPool);
   checkNoOverlap(pool, cfg.privateNetworks);
 
   if (cfg.secretKey !== null && !isUuid(cfg.secretKey)) throw new Error('FULCRUM_SECRET_KEY must be a UUID (the Scaleway SDKs refuse other keys)');
   let secretKey = cfg.secretKey ?? (await store.getSetting('admin_secret_key'));
   if (!secretKey) {
-    secretKey = randomUUID();
-    await store.setSetting('admin_secret_key', secretKey);
+    // Processes starting together on one shared store all end up with the key stored first.
+    const generated = randomUUID();
+    secretKey = await store.initSetting('admin_secret_key', generated);
     // Printed once, on the start that generated it.
-    process.stdout.write(`Fulcrum admin secret key (stored in ${cfg.dataDir}): ${secretKey}\n`);
+    if (secretKey === generated) process.stdout.write(`Fulcrum admin secret key (stored in ${describeStore(cfg.store, cfg.dataDir)}): ${secretKey}\n`);
   }
-  let defaultProjectId = await store.getSetting('default_project_id');
-  if (!defaultProjectId) {
-    defaultProjectId = randomUUID();
-    await store.setSetting('default_project_id', defaultProjectId);
-  }
+  const defaultProjectId = await store.getSetting('default_project_id') ?? await store.initSetting('default_project_id', randomUUID());
 
   const certificateFiles = new CertificateFiles(cfg.dataDir);
   const dataPlane: DataPlanePort = metrics.meterDataPlane(cfg.dataplane === 'none' ? new MemoryDataPlane()
@@ -71,7 +68,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const rotator = cfg.dataplane === 'none' ? null : new LogRotator(cfg.dataDir, cfg.logRotation);
   rotator?.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
-  log.info({ address, dataDir: cfg.dataDir, zones: cfg.zones }, 'fulcrum serving');
+  log.info({ address, dataDir: cfg.dataDir, store: describeStore(cfg.store, cfg.dataDir), zones: cfg.zones }, 'fulcrum serving');
 
   return {
     url: address,

@@ -18,6 +18,7 @@ import { PagingQuery, listBody } from '../wire/paging.js';
 import type { Principal } from './auth.js';
 import { canSee, loadFrontend, loadLbForChange, now, type ApiContext } from './context.js';
 import { frontendJson } from './frontends.js';
+import { checkLimit } from './limits.js';
 import { readListPage } from './routing.js';
 import { aclMisfit } from './rules-fit.js';
 
@@ -113,9 +114,7 @@ export function aclResource(app: FastifyInstance, ctx: ApiContext): void {
     const { frontend, lb } = await frontendForChange(req.principal, req.params);
     const p = new Problems();
     const fields = parseAcl(p, '', req.body, await protocolOf(frontend));
-    if ((await ctx.store.aclsOfFrontend(frontend.id)).length >= ACL_LIMITS.perFrontend) {
-      p.add('frontend_id', 'constraint', `a frontend holds at most ${ACL_LIMITS.perFrontend} ACLs`);
-    }
+    checkLimit(p, 'acls', (await ctx.store.aclsOfFrontend(frontend.id)).length);
     p.throwIfAny();
     const a: Acl = { id: randomUUID(), lbId: lb.id, frontendId: frontend.id, ...fields, createdAt: now(), updatedAt: now() };
     await ctx.store.createAcl(a);

@@ -1,7 +1,11 @@
 // The addresses load balancers get as flexible IPs, from `--ip-pool` (a CIDR, a range list, or single addresses).
 import ipaddr from 'ipaddr.js';
+import { ConflictError, type Store } from '../store/store.js';
+import { outOfStock } from '../wire/errors.js';
 
 const MAX_POOL = 65_536;
+/** Tries at allocating: another writer (a concurrent request, another process) may take a picked address first. */
+const ALLOCATE_ATTEMPTS = 10;
 
 export class AddressPool {
   readonly v4: string[] = [];
@@ -16,9 +20,33 @@ export class AddressPool {
     if (this.v4.length + this.v6.length === 0) throw new Error(`--ip-pool ${spec}: no address`);
   }
 
-  /** The first address of the family not in `used`, or null when the pool is exhausted. */
-  next(family: 'v4' | 'v6', used: Set<string>): string | null {
-    return (family === 'v4' ? this.v4 : this.v6).find((a) => !used.has(a)) ?? null;
+  /** The first address of the family not in `used` (`random`: any free one), or null when the pool is exhausted. */
+  next(family: 'v4' | 'v6', used: Set<string>, random = false): string | null {
+    const all = family === 'v4' ? this.v4 : this.v6;
+    if (!random) return all.find((a) => !used.has(a)) ?? null;
+    const free = all.filter((a) => !used.has(a));
+    return free.length ? free[Math.floor(Math.random() * free.length)] : null;
+  }
+
+  /**
+   * Picks a free address of each family and runs `write` with them. The store refuses an address already taken
+   * (ConflictError): then it picks again, at random among the free ones so that racing writers spread out (bounded).
+   */
+  async allocate<T>(store: Store, families: ('v4' | 'v6')[], write: (addresses: string[]) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const used = await store.usedAddresses();
+      const addresses = families.map((fam) => {
+        const address = this.next(fam, used, attempt > 0);
+        if (!address) throw outOfStock('ip', `the IP pool of this deployment has no free ${fam === 'v4' ? 'IPv4' : 'IPv6'} address`);
+        used.add(address);
+        return address;
+      });
+      try {
+        return await write(addresses);
+      } catch (err) {
+        if (!(err instanceof ConflictError && err.what === 'address') || attempt + 1 >= ALLOCATE_ATTEMPTS) throw err;
+      }
+    }
   }
 }
 

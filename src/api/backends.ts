@@ -11,9 +11,10 @@ import {
   parseHealthCheck, parseServerIps,
 } from '../wire/backends.js';
 import { Problems } from '../wire/common.js';
-import { resourceStillInUse } from '../wire/errors.js';
+import { invalidArgument, notFound, resourceStillInUse } from '../wire/errors.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
 import { serializeOnce } from '../wire/shared-json.js';
+import { checkLimit } from './limits.js';
 import { lbJson, lbJsonAsLoaded, loadBackend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
 import { readListPage } from './routing.js';
 import { checkBackendProtocolChange } from './rules-fit.js';
@@ -31,6 +32,12 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const { backend } = await loadBackend(ctx, req.principal, req.params.zone, req.params.backend_id);
     const lb = await loadLbForChange(ctx, req.principal, req.params.zone, backend.lbId);
     return { backend, lb };
+  };
+  /** Changes the backend as stored when the write runs (store.changeBackend); a 404 if it was deleted meanwhile. */
+  const changed = async (id: string, change: (current: Backend) => Backend): Promise<Backend> => {
+    const next = await ctx.store.changeBackend(id, change);
+    if (!next) throw notFound('backend', id);
+    return next;
   };
 
   app.get<{ Params: typeof LbParams.static; Querystring: typeof ListQuery.static }>('/lbs/:lb_id/backends', {
@@ -50,7 +57,7 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const settings = parseBackendSettings(req.body, p);
     const healthCheck = parseHealthCheck(req.body.health_check, req.body.forward_port, p, 'health_check');
     const pool = parseServerIps(req.body.server_ip, p, 'server_ip');
-    if (await ctx.store.countBackends(lb.id) >= LIMITS.backendsPerLb) p.add('lb_id', 'constraint', `a load balancer holds at most ${LIMITS.backendsPerLb} backends`);
+    checkLimit(p, 'backends', await ctx.store.countBackends(lb.id));
     p.throwIfAny();
     const b: Backend = { id: randomUUID(), lbId: lb.id, ...settings, healthCheck, pool, createdAt: now(), updatedAt: now() };
     await ctx.store.createBackend(b);
@@ -68,8 +75,9 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const settings = parseBackendSettings(req.body, p);
     if (settings.forwardProtocol !== backend.forwardProtocol) await checkBackendProtocolChange(ctx, p, backend.id, settings.forwardProtocol);
     p.throwIfAny();
-    const next: Backend = { ...backend, ...settings, updatedAt: now() };
-    await ctx.store.updateBackend(next);
+    // Applied to the backend as stored: a pool or health-check change committed meanwhile (Terraform sends them back to
+    // back; another process may serve one of them) is kept.
+    const next = await changed(backend.id, (current) => ({ ...current, ...settings, updatedAt: now() }));
     return json(next, lb);
   });
 
@@ -88,11 +96,16 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const { backend, lb } = await forChange(req);
       const p = new Problems();
       const given = parseServerIps(req.body.server_ip, p, 'server_ip');
-      const pool = change(backend.pool, given);
-      if (pool.length > LIMITS.poolSize) p.add('server_ip', 'constraint', `a backend holds at most ${LIMITS.poolSize} servers`);
+      const tooMany = () => `a backend holds at most ${LIMITS.poolSize} servers`;
+      if (change(backend.pool, given).length > LIMITS.poolSize) p.add('server_ip', 'constraint', tooMany());
       p.throwIfAny();
-      const next: Backend = { ...backend, pool, serverAdmin: keepPool(backend.serverAdmin, pool), updatedAt: now() };
-      await ctx.store.updateBackend(next);
+      // Applied to the pool as stored when the write runs: a change committed meanwhile (another request, another
+      // process) is kept, and the size limit holds for the result.
+      const next = await changed(backend.id, (current) => {
+        const pool = change(current.pool, given);
+        if (pool.length > LIMITS.poolSize) throw invalidArgument('server_ip', 'constraint', tooMany());
+        return { ...current, pool, serverAdmin: keepPool(current.serverAdmin, pool), updatedAt: now() };
+      });
       return json(next, lb);
     };
   const schema = { body: ServersBody };
@@ -110,7 +123,7 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const p = new Problems();
     const healthCheck = parseHealthCheck(req.body, backend.forwardPort, p, '');
     p.throwIfAny();
-    await ctx.store.updateBackend({ ...backend, healthCheck, updatedAt: now() });
+    await changed(backend.id, (current) => ({ ...current, healthCheck, updatedAt: now() }));
     return healthCheckToWire(healthCheck);
   });
 }

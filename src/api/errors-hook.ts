@@ -2,6 +2,8 @@
 // malformed JSON and oversized bodies into 4xx, and anything unexpected into a logged 500 (always a bug).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ArgumentError, type ArgumentReason } from '../wire/errors.js';
+import { LimitError } from '../store/store.js';
+import { limitReached } from './limits.js';
 
 interface AjvError {
   instancePath: string;
@@ -82,6 +84,11 @@ export function ajvToDetails(errors: AjvError[], context: string | undefined): A
 export function errorHandler(err: FastifyError & { validation?: AjvError[]; validationContext?: string }, req: FastifyRequest, reply: FastifyReply): void | Promise<void> {
   if (err instanceof ApiError) {
     void reply.code(err.statusCode).send(err.body);
+    return;
+  }
+  if (err instanceof LimitError) {
+    const answer = limitReached(err);
+    void reply.code(answer.statusCode).send(answer.body);
     return;
   }
   if (err.validation) {

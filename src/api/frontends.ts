@@ -15,6 +15,7 @@ import { serializeOnce } from '../wire/shared-json.js';
 import { ConflictError } from '../store/store.js';
 import type { Principal } from './auth.js';
 import { frontendCertificateIds, touchCertificates } from './certificates.js';
+import { checkLimit } from './limits.js';
 import { canSee, lbJson, lbJsonAsLoaded, loadFrontend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
 import { readListPage } from './routing.js';
 import { checkRulesFit } from './rules-fit.js';
@@ -58,9 +59,7 @@ export function frontendRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (!owner || !canSee(principal, owner.projectId)) throw notFound('backend', body.backend_id);
       p.add('backend_id', 'constraint', 'the backend belongs to another load balancer');
     }
-    if (!self && await ctx.store.countFrontends(lb.id) >= LIMITS.frontendsPerLb) {
-      p.add('lb_id', 'constraint', `a load balancer holds at most ${LIMITS.frontendsPerLb} frontends`);
-    }
+    if (!self) checkLimit(p, 'frontends', await ctx.store.countFrontends(lb.id));
     const certificateIds = await frontendCertificateIds(ctx, principal, lb, body, p);
     p.throwIfAny();
     return {

@@ -6,7 +6,7 @@ import { defaultReverse, type Ip } from '../domain/ips.js';
 import { regionOfZone } from '../domain/lbs.js';
 import { isHostname, isUuid } from '../domain/validation.js';
 import { Problems } from '../wire/common.js';
-import { notFound, outOfStock, permissionsDenied, resourceStillInUse } from '../wire/errors.js';
+import { notFound, permissionsDenied, resourceStillInUse } from '../wire/errors.js';
 import { IpCreateBody, IpUpdateBody, ipToWire } from '../wire/ips.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
 import { canSee, defaultProjectOf, loadLb, now, type ApiContext } from './context.js';
@@ -59,13 +59,14 @@ export function ipRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const tags = p.tags('tags', b.tags);
     p.throwIfAny();
     const family = b.is_ipv6 ? 'v6' : 'v4';
-    const address = ctx.pool.next(family, await ctx.store.usedAddresses());
-    if (!address) throw outOfStock('ip', `the IP pool of this deployment has no free ${family === 'v4' ? 'IPv4' : 'IPv6'} address`);
-    const ip: Ip = {
-      id: randomUUID(), zone, address, projectId, organizationId: b.organization_id ?? projectId, lbId: null,
-      reverse: b.reverse || defaultReverse(address, regionOfZone(zone)), tags, createdAt: now(), updatedAt: now(),
-    };
-    await ctx.store.createIp(ip);
+    const ip = await ctx.pool.allocate(ctx.store, [family], async ([address]) => {
+      const created: Ip = {
+        id: randomUUID(), zone, address, projectId, organizationId: b.organization_id ?? projectId, lbId: null,
+        reverse: b.reverse || defaultReverse(address, regionOfZone(zone)), tags, createdAt: now(), updatedAt: now(),
+      };
+      await ctx.store.createIp(created);
+      return created;
+    });
     return ipToWire(ip);
   });
 

@@ -7,7 +7,7 @@ import { DEFAULT_LB_TYPE, LB_TYPES, findLbType } from '../domain/lb-types.js';
 import { defaultReverse, type Ip } from '../domain/ips.js';
 import { LIMITS, isUuid } from '../domain/validation.js';
 import { Problems } from '../wire/common.js';
-import { invalidArgument, notFound, outOfStock, permissionsDenied } from '../wire/errors.js';
+import { invalidArgument, notFound, permissionsDenied } from '../wire/errors.js';
 import { LbCreateBody, LbDeleteQuery, LbUpdateBody, lbTypeToWire } from '../wire/lbs.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
 import { canSee, defaultProjectOf, lbJson, lbJsonAsLoaded, loadLb, now, type ApiContext } from './context.js';
@@ -71,17 +71,13 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (b.assign_flexible_ipv6 === true && !families.has('v6')) wanted.push('v6');
     if (attach.length === 0 && wanted.length === 0) p.add('assign_flexible_ip', 'constraint', 'a load balancer needs at least one IP: give ip_ids or assign one');
     p.throwIfAny();
-    const used = await ctx.store.usedAddresses();
-    const newIps: Ip[] = wanted.map((fam) => {
-      const address = ctx.pool.next(fam, used);
-      if (!address) throw outOfStock('ip', `the IP pool of this deployment has no free ${fam === 'v4' ? 'IPv4' : 'IPv6'} address`);
-      used.add(address);
-      return {
+    await ctx.pool.allocate(ctx.store, wanted, (addresses) => {
+      const newIps: Ip[] = addresses.map((address) => ({
         id: randomUUID(), zone, address, projectId, organizationId: lb.organizationId, lbId: lb.id,
         reverse: defaultReverse(address, regionOfZone(zone)), tags: [], createdAt: lb.createdAt, updatedAt: lb.createdAt,
-      };
+      }));
+      return ctx.store.createLb(lb, attach, newIps);
     });
-    await ctx.store.createLb(lb, attach, newIps);
     return lbJson(ctx, lb);
   });
 
@@ -93,8 +89,7 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
     const b = req.body;
     const p = new Problems();
-    const next: Lb = {
-      ...lb,
+    const fields: Partial<Lb> = {
       name: p.text('name', b.name, LIMITS.nameLength, true),
       description: p.text('description', b.description ?? '', LIMITS.descriptionLength, false),
       tags: p.tags('tags', b.tags),
@@ -102,7 +97,9 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
       updatedAt: now(),
     };
     p.throwIfAny();
-    await ctx.store.updateLb(next);
+    // Applied to the LB as stored: a private network, subscriber or migration set meanwhile is kept.
+    const next = await ctx.store.changeLb(lb.id, (current) => ({ ...current, ...fields }));
+    if (!next) throw notFound('lb', lb.id);
     return lbJson(ctx, next);
   });
 

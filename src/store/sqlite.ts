@@ -13,7 +13,10 @@ import type { LbSnapshot } from '../domain/snapshot.js';
 import type { Subscriber } from '../domain/subscribers.js';
 import { MIGRATIONS } from './migrations.js';
 import {
-  ConflictError, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
+  childWhere, creationOrder, ipWhere, lbWhere, orderSql, routeWhere, subscriberWhere, type Dialect, type Where,
+} from './query.js';
+import {
+  ConflictError, certificateChangesConfig, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
   type Store, type SubscriberFilter,
 } from './store.js';
 
@@ -21,33 +24,15 @@ type Row = { doc: string };
 
 const MAX_CACHED_STATEMENTS = 500;
 
-// Objects created in the same millisecond keep their insertion order (rowid); equal names list in creation order.
-const ORDER_SQL: Record<Page['orderBy'], string> = {
-  created_at_asc: 'created_at ASC, rowid ASC',
-  created_at_desc: 'created_at DESC, rowid DESC',
-  name_asc: 'name ASC, created_at ASC, rowid ASC',
-  name_desc: 'name DESC, created_at ASC, rowid ASC',
+const SQLITE: Dialect = {
+  contains: (column) => `instr(${column}, ?) > 0`,
+  hasTag: 'EXISTS (SELECT 1 FROM json_each(json_extract(doc, \'$.tags\')) WHERE value = ?)',
+  isIpv6: "instr(address, ':') > 0",
+  insertion: 'rowid',
+  // SQLite compares text bytewise (BINARY) unless told otherwise.
+  bytewise: (column) => column,
 };
-const CREATION_ORDER = ORDER_SQL.created_at_asc;
-
-/** A WHERE clause built from optional conditions. */
-class Where {
-  readonly parts: string[] = [];
-  readonly args: unknown[] = [];
-  add(sql: string, ...args: unknown[]): this {
-    this.parts.push(sql);
-    this.args.push(...args);
-    return this;
-  }
-  in(column: string, values: string[] | undefined): this {
-    if (values === undefined) return this;
-    if (values.length === 0) return this.add('0');
-    return this.add(`${column} IN (${values.map(() => '?').join(',')})`, ...values);
-  }
-  get sql(): string {
-    return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
-  }
-}
+const CREATION_ORDER = creationOrder(SQLITE);
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -106,7 +91,7 @@ export class SqliteStore implements Store {
     return row ? (JSON.parse(row.doc) as T) : null;
   }
 
-  private paged<T>(table: string, where: Where, page: Page, order = ORDER_SQL[page.orderBy]): Paged<T> {
+  private paged<T>(table: string, where: Where, page: Page, order = orderSql(SQLITE, page.orderBy)): Paged<T> {
     const total = (this.stmt(`SELECT COUNT(*) AS n FROM ${table} ${where.sql}`).get(...where.args) as { n: number }).n;
     const items = this.docs<T>(
       `SELECT doc FROM ${table} ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
@@ -141,12 +126,7 @@ export class SqliteStore implements Store {
   }
 
   async listLbs(f: LbFilter, page: Page): Promise<Paged<Lb>> {
-    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds).in('id', f.ids);
-    if (f.name) w.add('instr(name, ?) > 0', f.name);
-    if (f.projectId) w.add('project_id = ?', f.projectId);
-    if (f.organizationId) w.add('organization_id = ?', f.organizationId);
-    for (const tag of f.tags ?? []) w.add('EXISTS (SELECT 1 FROM json_each(json_extract(doc, \'$.tags\')) WHERE value = ?)', tag);
-    return this.paged<Lb>('lbs', w, page);
+    return this.paged<Lb>('lbs', lbWhere(SQLITE, f), page);
   }
 
   async allLbIds(): Promise<string[]> {
@@ -158,13 +138,16 @@ export class SqliteStore implements Store {
   }
 
   async updateLb(lb: Lb): Promise<void> {
-    this.write((written) => (written ? [lb.id] : []), () => {
-      const current = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', lb.id);
-      if (!current) return false;
-      this.putLb({
-        ...lb, status: current.status, releaseIpsOnDelete: current.releaseIpsOnDelete, configVersion: current.configVersion + 1,
-      });
-      return true;
+    await this.changeLb(lb.id, () => lb);
+  }
+
+  async changeLb(id: string, change: (current: Lb) => Lb): Promise<Lb | null> {
+    return this.write((next) => (next ? [id] : []), () => {
+      const current = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', id);
+      if (!current) return null;
+      const next = keepLifecycle(current, change(current));
+      this.putLb(next);
+      return next;
     });
   }
 
@@ -241,14 +224,7 @@ export class SqliteStore implements Store {
   }
 
   async listIps(f: IpFilter, page: Page): Promise<Paged<Ip>> {
-    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds);
-    if (f.ipAddress) w.add('address = ?', f.ipAddress);
-    if (f.projectId) w.add('project_id = ?', f.projectId);
-    if (f.organizationId) w.add('organization_id = ?', f.organizationId);
-    if (f.ipType === 'ipv4') w.add("instr(address, ':') = 0");
-    if (f.ipType === 'ipv6') w.add("instr(address, ':') > 0");
-    for (const tag of f.tags ?? []) w.add('EXISTS (SELECT 1 FROM json_each(json_extract(doc, \'$.tags\')) WHERE value = ?)', tag);
-    return this.paged<Ip>('ips', w, page, 'address_order(address) ASC');
+    return this.paged<Ip>('ips', ipWhere(SQLITE, f), page, 'address_order(address) ASC');
   }
 
   async ipsOfLb(lbId: string): Promise<Ip[]> {
@@ -275,6 +251,7 @@ export class SqliteStore implements Store {
 
   async createBackend(b: Backend): Promise<void> {
     this.write(() => [b.lbId], () => {
+      checkRoom('backends', this.count('backends', 'lb_id', b.lbId));
       this.stmt('INSERT INTO backends (id, lb_id, name, created_at, doc) VALUES (?,?,?,?,?)')
         .run(b.id, b.lbId, b.name, b.createdAt, JSON.stringify(b));
       this.bumpVersion(b.lbId);
@@ -286,15 +263,26 @@ export class SqliteStore implements Store {
   }
 
   async listBackends(f: ChildFilter, page: Page): Promise<Paged<Backend>> {
-    const w = new Where().add('lb_id = ?', f.lbId);
-    if (f.name) w.add('instr(name, ?) > 0', f.name);
-    return this.paged<Backend>('backends', w, page);
+    return this.paged<Backend>('backends', childWhere(SQLITE, 'lb_id', f), page);
   }
 
   async updateBackend(b: Backend): Promise<void> {
     this.write(() => [b.lbId], () => {
       this.stmt('UPDATE backends SET name = ?, doc = ? WHERE id = ?').run(b.name, JSON.stringify(b), b.id);
       this.bumpVersion(b.lbId);
+    });
+  }
+
+  async changeBackend(id: string, change: (current: Backend) => Backend): Promise<Backend | null> {
+    let lbId = '';
+    return this.write((next) => (next ? [lbId] : []), () => {
+      const current = this.doc<Backend>('SELECT doc FROM backends WHERE id = ?', id);
+      if (!current) return null;
+      lbId = current.lbId;
+      const next = { ...change(current), id, lbId };
+      this.stmt('UPDATE backends SET name = ?, doc = ? WHERE id = ?').run(next.name, JSON.stringify(next), id);
+      this.bumpVersion(lbId);
+      return next;
     });
   }
 
@@ -307,14 +295,19 @@ export class SqliteStore implements Store {
     });
   }
 
+  private count(table: string, parentColumn: string, parentId: string): number {
+    return (this.stmt(`SELECT COUNT(*) AS n FROM ${table} WHERE ${parentColumn} = ?`).get(parentId) as { n: number }).n;
+  }
+
   async countBackends(lbId: string): Promise<number> {
-    return (this.stmt('SELECT COUNT(*) AS n FROM backends WHERE lb_id = ?').get(lbId) as { n: number }).n;
+    return this.count('backends', 'lb_id', lbId);
   }
 
   // ---- frontends
 
   async createFrontend(f: Frontend): Promise<void> {
     this.write(() => [f.lbId], () => {
+      checkRoom('frontends', this.count('frontends', 'lb_id', f.lbId));
       this.stmt('INSERT INTO frontends (id, lb_id, backend_id, inbound_port, name, created_at, doc) VALUES (?,?,?,?,?,?,?)')
         .run(f.id, f.lbId, f.backendId, f.inboundPort, f.name, f.createdAt, JSON.stringify(f));
       this.bumpVersion(f.lbId);
@@ -326,9 +319,7 @@ export class SqliteStore implements Store {
   }
 
   async listFrontends(f: ChildFilter, page: Page): Promise<Paged<Frontend>> {
-    const w = new Where().add('lb_id = ?', f.lbId);
-    if (f.name) w.add('instr(name, ?) > 0', f.name);
-    return this.paged<Frontend>('frontends', w, page);
+    return this.paged<Frontend>('frontends', childWhere(SQLITE, 'lb_id', f), page);
   }
 
   async frontendsOfBackend(backendId: string): Promise<Frontend[]> {
@@ -353,7 +344,7 @@ export class SqliteStore implements Store {
   }
 
   async countFrontends(lbId: string): Promise<number> {
-    return (this.stmt('SELECT COUNT(*) AS n FROM frontends WHERE lb_id = ?').get(lbId) as { n: number }).n;
+    return this.count('frontends', 'lb_id', lbId);
   }
 
   // ---- certificates
@@ -368,9 +359,7 @@ export class SqliteStore implements Store {
   }
 
   async listCertificates(f: ChildFilter, page: Page): Promise<Paged<Certificate>> {
-    const w = new Where().add('lb_id = ?', f.lbId);
-    if (f.name) w.add('instr(name, ?) > 0', f.name);
-    return this.paged<Certificate>('certificates', w, page);
+    return this.paged<Certificate>('certificates', childWhere(SQLITE, 'lb_id', f), page);
   }
 
   async allCertificates(): Promise<Certificate[]> {
@@ -378,14 +367,19 @@ export class SqliteStore implements Store {
   }
 
   async updateCertificate(c: Certificate): Promise<void> {
-    this.write((bumped) => (bumped ? [c.lbId] : []), () => {
-      const current = this.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', c.id);
-      if (!current) return false;
-      this.stmt('UPDATE certificates SET name = ?, doc = ? WHERE id = ?').run(c.name, JSON.stringify(c), c.id);
-      // What HAProxy sees: the PEM, and the HTTP-01 listener while an order runs.
-      const bump = current.pemSha256 !== c.pemSha256 || current.orderActive !== c.orderActive;
-      if (bump) this.bumpVersion(c.lbId);
-      return bump;
+    await this.changeCertificate(c.id, () => c);
+  }
+
+  async changeCertificate(id: string, change: (current: Certificate) => Certificate): Promise<Certificate | null> {
+    let bumped = false;
+    return this.write((next) => (next && bumped ? [next.lbId] : []), () => {
+      const current = this.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', id);
+      if (!current) return null;
+      const next = { ...change(current), id, lbId: current.lbId };
+      this.stmt('UPDATE certificates SET name = ?, doc = ? WHERE id = ?').run(next.name, JSON.stringify(next), id);
+      bumped = certificateChangesConfig(current, next);
+      if (bumped) this.bumpVersion(next.lbId);
+      return next;
     });
   }
 
@@ -420,9 +414,7 @@ export class SqliteStore implements Store {
   }
 
   async listRoutes(f: RouteFilter, page: Page): Promise<Paged<Route>> {
-    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds);
-    if (f.frontendId) w.add('frontend_id = ?', f.frontendId);
-    return this.paged<Route>('routes', w, page);
+    return this.paged<Route>('routes', routeWhere(f), page);
   }
 
   async routesOfFrontend(frontendId: string): Promise<Route[]> {
@@ -447,7 +439,7 @@ export class SqliteStore implements Store {
   }
 
   async countRoutes(lbId: string): Promise<number> {
-    return (this.stmt('SELECT COUNT(*) AS n FROM routes WHERE lb_id = ?').get(lbId) as { n: number }).n;
+    return this.count('routes', 'lb_id', lbId);
   }
 
   private insertAcl(a: Acl): void {
@@ -457,6 +449,7 @@ export class SqliteStore implements Store {
 
   async createAcl(a: Acl): Promise<void> {
     this.write(() => [a.lbId], () => {
+      checkRoom('acls', this.count('acls', 'frontend_id', a.frontendId));
       this.insertAcl(a);
       this.bumpVersion(a.lbId);
     });
@@ -467,9 +460,7 @@ export class SqliteStore implements Store {
   }
 
   async listAcls(f: { frontendId: string; name?: string }, page: Page): Promise<Paged<Acl>> {
-    const w = new Where().add('frontend_id = ?', f.frontendId);
-    if (f.name) w.add('instr(name, ?) > 0', f.name);
-    return this.paged<Acl>('acls', w, page);
+    return this.paged<Acl>('acls', childWhere(SQLITE, 'frontend_id', f), page);
   }
 
   async aclsOfFrontend(frontendId: string): Promise<Acl[]> {
@@ -514,11 +505,7 @@ export class SqliteStore implements Store {
   }
 
   async listSubscribers(f: SubscriberFilter, page: Page): Promise<Paged<Subscriber>> {
-    const w = new Where().add('zone = ?', f.zone).in('project_id', f.projectIds);
-    if (f.name) w.add('instr(name, ?) > 0', f.name);
-    if (f.projectId) w.add('project_id = ?', f.projectId);
-    if (f.organizationId) w.add('organization_id = ?', f.organizationId);
-    return this.paged<Subscriber>('subscribers', w, page);
+    return this.paged<Subscriber>('subscribers', subscriberWhere(SQLITE, f), page);
   }
 
   async updateSubscriber(s: Subscriber): Promise<void> {
@@ -543,6 +530,13 @@ export class SqliteStore implements Store {
 
   async setSetting(key: string, value: string): Promise<void> {
     this.write(() => [], () => this.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
+  }
+
+  async initSetting(key: string, value: string): Promise<string> {
+    return this.write(() => [], () => {
+      this.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING').run(key, value);
+      return (this.stmt('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
+    });
   }
 
   // ---- API keys

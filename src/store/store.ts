@@ -1,7 +1,7 @@
 // The Store interface: every method is one transaction, resolved only after it is committed.
 // Writes to an LB or any of its children bump the LB's configVersion and notify change listeners after commit,
 // which is how the data plane learns what to apply.
-import type { Acl } from '../domain/acls.js';
+import { ACL_LIMITS, type Acl } from '../domain/acls.js';
 import type { Backend } from '../domain/backends.js';
 import type { Certificate } from '../domain/certificates.js';
 import type { Frontend } from '../domain/frontends.js';
@@ -11,6 +11,7 @@ import type { Lb, LbStatus } from '../domain/lbs.js';
 import type { Route } from '../domain/routes.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
 import type { Subscriber } from '../domain/subscribers.js';
+import { LIMITS } from '../domain/validation.js';
 
 export type OrderBy = 'created_at_asc' | 'created_at_desc' | 'name_asc' | 'name_desc';
 
@@ -82,6 +83,12 @@ export interface Store {
    * requestLbDeletion change it.
    */
   updateLb(lb: Lb): Promise<void>;
+  /**
+   * Read-modify-write of the LB's own fields in one transaction (the LB locked meanwhile): `change` gets the LB as
+   * stored and returns the new one, or throws to change nothing. As with updateLb, the lifecycle and the config version
+   * stay the store's. Null when there is no such LB.
+   */
+  changeLb(id: string, change: (current: Lb) => Lb): Promise<Lb | null>;
   /** Sets the lifecycle status: no config version bump, no notification. A deletion in progress is never undone. */
   setLbStatus(id: string, status: LbStatus): Promise<void>;
   /** Marks the LB `to_delete` (a change: bumped and notified); `releaseIps` is kept for deleteLb. No-op if already deleting. */
@@ -101,15 +108,21 @@ export interface Store {
   deleteIp(id: string): Promise<void>;
   usedAddresses(): Promise<Set<string>>;
 
-  // Backends.
+  // Backends. Creating one past LIMITS.backendsPerLb is a LimitError: the count and the insert are one transaction.
   createBackend(b: Backend): Promise<void>;
   getBackend(id: string): Promise<Backend | null>;
   listBackends(filter: ChildFilter, page: Page): Promise<Paged<Backend>>;
   updateBackend(b: Backend): Promise<void>;
+  /**
+   * Read-modify-write of one backend in one transaction (its LB locked meanwhile, so that concurrent changes, e.g. two
+   * add-servers, both land): `change` gets the current backend and returns the new one, or throws to change nothing.
+   * Null when there is no such backend.
+   */
+  changeBackend(id: string, change: (current: Backend) => Backend): Promise<Backend | null>;
   deleteBackend(id: string): Promise<void>;
   countBackends(lbId: string): Promise<number>;
 
-  // Frontends.
+  // Frontends. Creating one past LIMITS.frontendsPerLb is a LimitError.
   createFrontend(f: Frontend): Promise<void>;
   getFrontend(id: string): Promise<Frontend | null>;
   listFrontends(filter: ChildFilter, page: Page): Promise<Paged<Frontend>>;
@@ -127,6 +140,8 @@ export interface Store {
   /** Every certificate of every LB (the ACME job's work list). */
   allCertificates(): Promise<Certificate[]>;
   updateCertificate(c: Certificate): Promise<void>;
+  /** Read-modify-write of one certificate in one transaction (as changeBackend); null when there is no such certificate. */
+  changeCertificate(id: string, change: (current: Certificate) => Certificate): Promise<Certificate | null>;
   deleteCertificate(id: string): Promise<void>;
   frontendsOfCertificate(certificateId: string): Promise<Frontend[]>;
   // Routes and ACLs belong to a frontend: deleting the frontend deletes them.
@@ -138,6 +153,7 @@ export interface Store {
   updateRoute(r: Route): Promise<void>;
   deleteRoute(id: string): Promise<void>;
   countRoutes(lbId: string): Promise<number>;
+  /** A LimitError past ACL_LIMITS.perFrontend. */
   createAcl(a: Acl): Promise<void>;
   getAcl(id: string): Promise<Acl | null>;
   listAcls(filter: { frontendId: string; name?: string }, page: Page): Promise<Paged<Acl>>;
@@ -156,6 +172,8 @@ export interface Store {
   // Settings that must survive restarts (generated admin key, default project…).
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
+  /** Stores `value` unless the key is set already; returns the stored value (processes starting together agree). */
+  initSetting(key: string, value: string): Promise<string>;
 
   // Project-scoped API keys. Another process (the `fulcrum keys` CLI) may write them while `serve` runs: reads must see
   // every committed write at once, with no cache.
@@ -176,4 +194,36 @@ export class ConflictError extends Error {
   constructor(readonly what: 'address' | 'inbound_port', message: string) {
     super(message);
   }
+}
+
+/** A per-parent limit that store writes enforce inside their transaction, whatever process writes. */
+export const STORE_LIMITS = {
+  backends: LIMITS.backendsPerLb,
+  frontends: LIMITS.frontendsPerLb,
+  acls: ACL_LIMITS.perFrontend,
+} as const;
+
+/** Raised by a store when a create would pass a limit of its parent (STORE_LIMITS); nothing is written. */
+export class LimitError extends Error {
+  constructor(readonly what: keyof typeof STORE_LIMITS) {
+    super(`at most ${STORE_LIMITS[what]} ${what}`);
+  }
+}
+
+/** Throws a LimitError when a parent holding `count` children of the kind has no room for one more. */
+export function checkRoom(what: keyof typeof STORE_LIMITS, count: number): void {
+  if (count >= STORE_LIMITS[what]) throw new LimitError(what);
+}
+
+/** A caller's new LB document as a store writes it: the lifecycle as stored, the config version bumped. */
+export function keepLifecycle(current: Lb, next: Lb): Lb {
+  return {
+    ...next, id: current.id, status: current.status, releaseIpsOnDelete: current.releaseIpsOnDelete,
+    configVersion: current.configVersion + 1,
+  };
+}
+
+/** Whether a certificate's new version changes what HAProxy sees: the PEM, and the HTTP-01 listener while an order runs. */
+export function certificateChangesConfig(current: Certificate, next: Certificate): boolean {
+  return current.pemSha256 !== next.pemSha256 || current.orderActive !== next.orderActive;
 }

@@ -13,7 +13,7 @@ import { hashSecretKey, newAccessKey, type ApiKey } from '../../src/domain/keys.
 import type { Lb } from '../../src/domain/lbs.js';
 import type { Route } from '../../src/domain/routes.js';
 import type { Subscriber } from '../../src/domain/subscribers.js';
-import { ConflictError, type OrderBy, type Page, type Store } from '../../src/store/store.js';
+import { ConflictError, LimitError, STORE_LIMITS, type OrderBy, type Page, type Store } from '../../src/store/store.js';
 import { makeBackend, makeFrontend, makeLb } from '../fixtures/snapshots.js';
 
 /** A fresh, empty store, and a way to open a second handle (another connection) on the same data. */
@@ -234,6 +234,23 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const deleting = await store.getLb(a.id);
         assert.equal(deleting?.status, 'to_delete');
         assert.equal(deleting?.releaseIpsOnDelete, true);
+      });
+
+      test('changeLb applies the change to the LB as stored, keeps the lifecycle, bumps once; a throw changes nothing', async () => {
+        const a = await storedLb({ status: 'to_create' });
+        const peer = await sut.peer();
+        await peer.setLbStatus(a.id, 'ready');
+        let seen: Lb | null = null;
+        let written: Lb | null = null;
+        await bumpsOnce(a.id, async () => {
+          written = await store.changeLb(a.id, (current) => { seen = current; return { ...current, name: 'changed', status: 'error', configVersion: 99 }; });
+        });
+        assert.equal(seen!.status, 'ready', 'the change got the LB as stored');
+        assert.deepEqual(written, { ...a, name: 'changed', status: 'ready', configVersion: a.configVersion + 1 });
+        assert.deepEqual(await store.getLb(a.id), written);
+        const boom = new Error('refused');
+        await refusedQuietly(a.id, () => store.changeLb(a.id, () => { throw boom; }), (e) => e === boom);
+        assert.equal(await store.changeLb(randomUUID(), (x) => x), null);
       });
 
       test('setLbStatus changes the status only: no version bump, no notification; a deletion is never undone', async () => {
@@ -539,6 +556,20 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.equal(await store.getCertificate(c.id), null);
       });
 
+      test('changeCertificate applies the change to the certificate as stored; it bumps only for the PEM or the order', async () => {
+        const a = await storedLb();
+        const c = certificate(a.id);
+        await store.createCertificate(c);
+        const peer = await sut.peer();
+        await peer.updateCertificate({ ...c, status: 'error', statusDetails: 'meanwhile' });
+        assert.deepEqual(await notified(() => store.changeCertificate(c.id, (cur) => ({ ...cur, name: 'renamed' }))), []);
+        assert.deepEqual(await store.getCertificate(c.id), { ...c, status: 'error', statusDetails: 'meanwhile', name: 'renamed' });
+        let written: Certificate | null = null;
+        await bumpsOnce(a.id, async () => { written = await store.changeCertificate(c.id, (cur) => ({ ...cur, pemSha256: 'h9' })); });
+        assert.equal(written!.pemSha256, 'h9');
+        assert.equal(await store.changeCertificate(randomUUID(), (cur) => cur), null);
+      });
+
       test('frontendsOfCertificate finds the frontends naming it; the snapshot and deleteLb carry certificates', async () => {
         const a = await storedLb();
         const be = await storedBackend(a.id);
@@ -747,6 +778,86 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
+    describe('limits and concurrent writers (two handles)', () => {
+      const limit = (what: LimitError['what']) => (err: unknown) => err instanceof LimitError && err.what === what;
+
+      /** Settles every write; the rejections, in order. */
+      async function settle(writes: Promise<unknown>[]): Promise<unknown[]> {
+        return (await Promise.allSettled(writes)).filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
+      }
+
+      test(`${2 * 200} backends created at once through two handles end at exactly ${STORE_LIMITS.backends}; the rest are LimitErrors`, async () => {
+        const peer = await sut.peer();
+        const a = await storedLb();
+        const writes = [store, peer].flatMap((s) => Array.from({ length: 200 }, () => s.createBackend(backend(a.id))));
+        const refused = await settle(writes);
+        assert.equal(refused.length, 400 - STORE_LIMITS.backends);
+        assert.ok(refused.every(limit('backends')), String(refused.find((e) => !limit('backends')(e))));
+        assert.equal(await store.countBackends(a.id), STORE_LIMITS.backends);
+        assert.equal(await version(a.id), a.configVersion + STORE_LIMITS.backends, 'one bump per backend written, none lost');
+        await refusedQuietly(a.id, () => store.createBackend(backend(a.id)), limit('backends'));
+      });
+
+      test('frontends: past the limit a LimitError; two handles racing for one port: one wins, one ConflictError', async () => {
+        const peer = await sut.peer();
+        const a = await storedLb();
+        const be = await storedBackend(a.id);
+        const refused = await settle([store, peer].map((s) => s.createFrontend(frontend(a.id, be.id, 443))));
+        assert.equal(refused.length, 1);
+        assert.ok(conflict('inbound_port')(refused[0]));
+        assert.equal(await store.countFrontends(a.id), 1);
+        for (let port = 1; port < STORE_LIMITS.frontends; port++) await store.createFrontend(frontend(a.id, be.id, port));
+        await refusedQuietly(a.id, () => peer.createFrontend(frontend(a.id, be.id, 9999)), limit('frontends'));
+      });
+
+      test('ACLs: past the per-frontend limit a LimitError, nothing written', async () => {
+        const a = await storedLb();
+        const be = await storedBackend(a.id);
+        const fe = await storedFrontend(a.id, be.id, 80);
+        const t = at();
+        const acl = (i: number): Acl => ({ id: randomUUID(), lbId: a.id, frontendId: fe.id, name: `a${i}`, description: '', index: i,
+          action: { type: 'allow', redirect: null }, createdAt: t, updatedAt: t,
+          match: { ipSubnet: ['10.0.0.0/8'], ipsEdgeServices: false, httpFilter: 'acl_http_filter_none', httpFilterValue: [], httpFilterOption: null, invert: false } });
+        await store.setAcls(fe.id, a.id, Array.from({ length: STORE_LIMITS.acls - 1 }, (_, i) => acl(i)));
+        const peer = await sut.peer();
+        const refused = await settle([store.createAcl(acl(5000)), peer.createAcl(acl(5001))]);
+        assert.equal(refused.length, 1);
+        assert.ok(limit('acls')(refused[0]));
+        assert.equal((await store.aclsOfFrontend(fe.id)).length, STORE_LIMITS.acls);
+      });
+
+      test('changeBackend applies the change to the stored backend; concurrent add-servers from two handles keep every address', async () => {
+        const peer = await sut.peer();
+        const a = await storedLb();
+        const be = await storedBackend(a.id, { pool: [] });
+        const add = (s: Store, address: string) => s.changeBackend(be.id, (cur) => ({ ...cur, pool: [...cur.pool, address] }));
+        const addresses = Array.from({ length: 100 }, (_, i) => `10.20.${i >> 8}.${i & 255}`);
+        const v = await version(a.id);
+        await Promise.all(addresses.map((address, i) => add(i % 2 ? peer : store, address)));
+        const stored = await store.getBackend(be.id);
+        assert.deepEqual([...stored!.pool].sort(), [...addresses].sort());
+        assert.equal(await version(a.id), v + addresses.length);
+
+        assert.deepEqual(await notified(() => add(store, '10.30.0.1')), [a.id]);
+        const boom = new Error('refused by the change');
+        await refusedQuietly(a.id, () => store.changeBackend(be.id, () => { throw boom; }), (e) => e === boom);
+        assert.equal((await store.getBackend(be.id))!.pool.length, 101);
+        assert.equal(await store.changeBackend(randomUUID(), (cur) => cur), null);
+      });
+
+      test('concurrent IP creates from two handles never store one address twice', async () => {
+        const peer = await sut.peer();
+        // 2 × 30 creates over 20 addresses: at most 20 succeed, the rest are ConflictErrors.
+        const pool = Array.from({ length: 20 }, (_, i) => `10.40.0.${i + 1}`);
+        const writes = [store, peer].flatMap((s) => Array.from({ length: 30 }, (_, i) => s.createIp(ip({ address: pool[i % 20] }))));
+        const refused = await settle(writes);
+        assert.ok(refused.every(conflict('address')));
+        assert.equal(refused.length, 60 - 20);
+        const listed = (await store.listIps({ zone: 'fr-par-1' }, page())).items.map((x) => x.address);
+        assert.deepEqual([...listed].sort(), [...pool].sort());
+      });
+    });
+
     describe('commit, listeners and settings', () => {
       test('listeners run after commit: another handle already sees the write', async () => {
         const peer = await sut.peer();
@@ -771,6 +882,15 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         await store.setSetting('k', 'v2');
         assert.equal(await store.getSetting('k'), 'v2');
         assert.deepEqual(await notified(() => store.setSetting('k', 'v3')), []);
+      });
+
+      test('initSetting: the first value stored wins, also between two handles at once', async () => {
+        const peer = await sut.peer();
+        const [x, y] = await Promise.all([store.initSetting('first', 'x'), peer.initSetting('first', 'y')]);
+        assert.equal(x, y);
+        assert.ok(x === 'x' || x === 'y');
+        assert.equal(await store.initSetting('first', 'z'), x);
+        assert.equal(await peer.getSetting('first'), x);
       });
     });
   });
