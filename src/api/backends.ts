@@ -33,6 +33,12 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const lb = await loadLbForChange(ctx, req.principal, req.params.zone, backend.lbId);
     return { backend, lb };
   };
+  /** Changes the backend as stored when the write runs (store.changeBackend); a 404 if it was deleted meanwhile. */
+  const changed = async (id: string, change: (current: Backend) => Backend): Promise<Backend> => {
+    const next = await ctx.store.changeBackend(id, change);
+    if (!next) throw notFound('backend', id);
+    return next;
+  };
 
   app.get<{ Params: typeof LbParams.static; Querystring: typeof ListQuery.static }>('/lbs/:lb_id/backends', {
     schema: { querystring: ListQuery },
@@ -69,8 +75,9 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const settings = parseBackendSettings(req.body, p);
     if (settings.forwardProtocol !== backend.forwardProtocol) await checkBackendProtocolChange(ctx, p, backend.id, settings.forwardProtocol);
     p.throwIfAny();
-    const next: Backend = { ...backend, ...settings, updatedAt: now() };
-    await ctx.store.updateBackend(next);
+    // Applied to the backend as stored: a pool or health-check change committed meanwhile (Terraform sends them back to
+    // back; another process may serve one of them) is kept.
+    const next = await changed(backend.id, (current) => ({ ...current, ...settings, updatedAt: now() }));
     return json(next, lb);
   });
 
@@ -94,12 +101,11 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
       p.throwIfAny();
       // Applied to the pool as stored when the write runs: a change committed meanwhile (another request, another
       // process) is kept, and the size limit holds for the result.
-      const next = await ctx.store.changeBackend(backend.id, (current) => {
+      const next = await changed(backend.id, (current) => {
         const pool = change(current.pool, given);
         if (pool.length > LIMITS.poolSize) throw invalidArgument('server_ip', 'constraint', tooMany());
         return { ...current, pool, serverAdmin: keepPool(current.serverAdmin, pool), updatedAt: now() };
       });
-      if (!next) throw notFound('backend', backend.id);
       return json(next, lb);
     };
   const schema = { body: ServersBody };
@@ -117,7 +123,7 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const p = new Problems();
     const healthCheck = parseHealthCheck(req.body, backend.forwardPort, p, '');
     p.throwIfAny();
-    await ctx.store.updateBackend({ ...backend, healthCheck, updatedAt: now() });
+    await changed(backend.id, (current) => ({ ...current, healthCheck, updatedAt: now() }));
     return healthCheckToWire(healthCheck);
   });
 }

@@ -109,10 +109,9 @@ export function certificateRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const p = new Problems();
     const name = p.text('name', req.body.name, LIMITS.nameLength, true);
     p.throwIfAny();
-    // Re-read: the ACME job may have issued it meanwhile; only the name changes here.
-    const fresh = (await ctx.store.getCertificate(certificate.id)) ?? certificate;
-    const next: Certificate = { ...fresh, name, updatedAt: now() };
-    await ctx.store.updateCertificate(next);
+    // Only the name changes here, on the certificate as stored: the ACME job may have issued it meanwhile.
+    const next = await ctx.store.changeCertificate(certificate.id, (current) => ({ ...current, name, updatedAt: now() }));
+    if (!next) throw notFound('certificate', certificate.id);
     return certificateJson(ctx, next, lb);
   });
 
@@ -158,7 +157,6 @@ export async function frontendCertificateIds(ctx: ApiContext, principal: Princip
 /** A frontend naming certificates moves their `updated_at` (as recorded on the real API); HAProxy sees no change. */
 export async function touchCertificates(ctx: ApiContext, ids: string[]): Promise<void> {
   for (const id of ids) {
-    const c = await ctx.store.getCertificate(id);
-    if (c) await ctx.store.updateCertificate({ ...c, updatedAt: now() });
+    await ctx.store.changeCertificate(id, (c) => ({ ...c, updatedAt: now() }));
   }
 }

@@ -21,7 +21,7 @@ export function lbMigrationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (lb.status !== 'ready' && lb.status !== 'error') throw transientState('lb', lb.id, lb.status);
       // Status first (no notification), then the target type (a change the reconciler picks up).
       await ctx.store.setLbStatus(lb.id, 'migrating');
-      await ctx.store.updateLb({ ...lb, migratingTo: type.name.toLowerCase() });
+      await ctx.store.changeLb(lb.id, (current) => ({ ...current, migratingTo: type.name.toLowerCase() }));
       return lbJson(ctx, lb);
     });
 }

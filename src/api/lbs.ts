@@ -89,8 +89,7 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
     const b = req.body;
     const p = new Problems();
-    const next: Lb = {
-      ...lb,
+    const fields: Partial<Lb> = {
       name: p.text('name', b.name, LIMITS.nameLength, true),
       description: p.text('description', b.description ?? '', LIMITS.descriptionLength, false),
       tags: p.tags('tags', b.tags),
@@ -98,7 +97,9 @@ export function lbRoutes(app: FastifyInstance, ctx: ApiContext): void {
       updatedAt: now(),
     };
     p.throwIfAny();
-    await ctx.store.updateLb(next);
+    // Applied to the LB as stored: a private network, subscriber or migration set meanwhile is kept.
+    const next = await ctx.store.changeLb(lb.id, (current) => ({ ...current, ...fields }));
+    if (!next) throw notFound('lb', lb.id);
     return lbJson(ctx, next);
   });
 

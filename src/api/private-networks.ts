@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Lb, PnAttachment } from '../domain/lbs.js';
+import type { PnAttachment } from '../domain/lbs.js';
 import { freeAddress, isHostAddress, type PrivateNetwork } from '../domain/private-networks.js';
 import { alreadyExists, invalidArgument, notFound, outOfStock } from '../wire/errors.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
@@ -92,8 +92,8 @@ export function privateNetworkRoutes(app: FastifyInstance, ctx: ApiContext): voi
         privateNetworkId: pn.id, cidr: pn.cidr, address, mode: wanted ? 'static' : 'dhcp',
         ipamIds: wanted ? given : given.length ? given : [randomUUID()], createdAt: at, updatedAt: at,
       };
-      const next: Lb = { ...lb, privateNetworks: [...(lb.privateNetworks ?? []), attachment] };
-      await ctx.store.updateLb(next);
+      const next = await ctx.store.changeLb(lb.id, (current) => ({ ...current, privateNetworks: [...(current.privateNetworks ?? []), attachment] }));
+      if (!next) throw notFound('lb', lb.id);
       return pnToWire(attachment, await lbJson(ctx, next), 'pending');
     }));
 
@@ -103,7 +103,8 @@ export function privateNetworkRoutes(app: FastifyInstance, ctx: ApiContext): voi
       const id = req.body.private_network_id.toLowerCase();
       const rest = (lb.privateNetworks ?? []).filter((a) => a.privateNetworkId !== id);
       if (rest.length === (lb.privateNetworks ?? []).length) throw notFound('private_network', req.body.private_network_id);
-      await ctx.store.updateLb({ ...lb, privateNetworks: rest });
+      await ctx.store.changeLb(lb.id, (current) => ({ ...current,
+        privateNetworks: (current.privateNetworks ?? []).filter((a) => a.privateNetworkId !== id) }));
       return reply.code(204).send();
     });
 }

@@ -98,7 +98,7 @@ export function subscriberRoutes(app: FastifyInstance, ctx: ApiContext): void {
     { schema: { body: SubscribeBody } }, async (req) => {
       const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
       const s = await loadSubscriber(ctx, req.principal, req.params.zone, req.body.subscriber_id);
-      await ctx.store.updateLb({ ...lb, subscriberId: s.id });
+      await ctx.store.changeLb(lb.id, (current) => ({ ...current, subscriberId: s.id }));
       // The servers' states now are what later changes are told against (the poller reads only subscribed LBs): a
       // state read before, while nobody was subscribed, is forgotten, so that what changed since is no alert.
       ctx.reconciler.events.forget(lb.id);
@@ -109,7 +109,7 @@ export function subscriberRoutes(app: FastifyInstance, ctx: ApiContext): void {
   // Scaleway answers 200 with the LB here, not 204 (spec §1.5).
   app.delete<{ Params: typeof LbParams.static }>('/lb/:lb_id/unsubscribe', async (req) => {
     const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
-    await ctx.store.updateLb({ ...lb, subscriberId: null });
+    await ctx.store.changeLb(lb.id, (current) => ({ ...current, subscriberId: null }));
     return lbJson(ctx, lb);
   });
 }

@@ -120,12 +120,9 @@ export class AcmeJob {
     return this.client;
   }
 
-  /** Applies `patch` to the stored certificate (re-read: a rename may have happened meanwhile); false if it is gone. */
+  /** Applies `patch` to the certificate as stored (a rename may have happened meanwhile); false if it is gone. */
   private async patch(id: string, patch: Partial<Certificate>): Promise<boolean> {
-    const cur = await this.store.getCertificate(id);
-    if (!cur) return false;
-    await this.store.updateCertificate({ ...cur, ...patch, updatedAt: new Date().toISOString() });
-    return true;
+    return (await this.store.changeCertificate(id, (cur) => ({ ...cur, ...patch, updatedAt: new Date().toISOString() }))) !== null;
   }
 
   private async order(c: Certificate): Promise<void> {

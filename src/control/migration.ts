@@ -8,6 +8,7 @@ export async function finishMigration(store: Store, lb: Lb, applied: boolean): P
   if (lb.status !== 'migrating' || !lb.migratingTo) return;
   const current = await store.getLb(lb.id);
   if (!current || current.status !== 'migrating') return;
-  await store.updateLb({ ...current, type: applied ? lb.migratingTo : current.type, migratingTo: null });
+  const target = lb.migratingTo;
+  await store.changeLb(lb.id, (now) => ({ ...now, type: applied ? target : now.type, migratingTo: null }));
   await store.setLbStatus(lb.id, 'ready');
 }

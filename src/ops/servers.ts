@@ -46,8 +46,16 @@ export function serverAdminRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const p = new Problems();
     const next = applyPatch(serverAdminOf(backend.serverAdmin, ip), req.body ?? {}, p);
     p.throwIfAny();
-    // updated_at stays: the Scaleway fields of the backend did not change.
-    await ctx.store.updateBackend({ ...backend, serverAdmin: { ...backend.serverAdmin, [ip]: next } });
-    return answer(lb.id, backend.id, ip, next);
+    // Applied to the backend as stored (a pool or another server's change committed meanwhile is kept); updated_at
+    // stays: the Scaleway fields of the backend did not change.
+    let applied = next;
+    const written = await ctx.store.changeBackend(backend.id, (current) => {
+      const again = new Problems();
+      applied = applyPatch(serverAdminOf(current.serverAdmin, ip), req.body ?? {}, again);
+      again.throwIfAny();
+      return { ...current, serverAdmin: { ...current.serverAdmin, [ip]: applied } };
+    });
+    if (!written) throw notFound('backend', backend.id);
+    return answer(lb.id, backend.id, ip, applied);
   });
 }

@@ -20,7 +20,7 @@ import {
   childWhere, creationOrder, ipWhere, lbWhere, orderSql, routeWhere, subscriberWhere, type Dialect, type Where,
 } from './query.js';
 import {
-  ConflictError, checkRoom, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
+  ConflictError, certificateChangesConfig, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
   type Store, type SubscriberFilter,
 } from './store.js';
 
@@ -158,10 +158,11 @@ export class PostgresStore implements Store {
     this.relistenTimer = setTimeout(() => {
       this.relistenTimer = null;
       if (this.closed) return;
-      this.listen().then(async () => {
+      this.listen().then(() => {
         this.opts.onFeedEvent?.('restored');
-        this.tell(await this.allLbIds());
-      }).catch((err) => {
+        // Listening again: what changed meanwhile is re-read. If that read fails, the feed is dropped and retried.
+        this.allLbIds().then((ids) => this.tell(ids), () => { void this.feed?.end(); });
+      }, (err: unknown) => {
         this.opts.onFeedEvent?.('lost', err);
         this.relisten(Math.min(delayMs * 2, RELISTEN_MAX_MS));
       });
@@ -257,13 +258,16 @@ export class PostgresStore implements Store {
   }
 
   async updateLb(lb: Lb): Promise<void> {
-    await this.write((written) => (written ? [lb.id] : []), async (tx) => {
-      const current = await this.lockLb(tx, lb.id);
-      if (!current) return false;
-      await this.putLb(tx, {
-        ...lb, status: current.status, releaseIpsOnDelete: current.releaseIpsOnDelete, configVersion: current.configVersion + 1,
-      });
-      return true;
+    await this.changeLb(lb.id, () => lb);
+  }
+
+  async changeLb(id: string, change: (current: Lb) => Lb): Promise<Lb | null> {
+    return this.write((next) => (next ? [id] : []), async (tx) => {
+      const current = await this.lockLb(tx, id);
+      if (!current) return null;
+      const next = keepLifecycle(current, change(current));
+      await this.putLb(tx, next);
+      return next;
     });
   }
 
@@ -486,15 +490,22 @@ export class PostgresStore implements Store {
   }
 
   async updateCertificate(c: Certificate): Promise<void> {
-    await this.write((bumped) => (bumped ? [c.lbId] : []), async (tx) => {
-      const lb = await this.lockLb(tx, c.lbId);
-      const current = await tx.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', c.id);
-      if (!current) return false;
-      await tx.run('UPDATE certificates SET name = ?, doc = ? WHERE id = ?', c.name, JSON.stringify(c), c.id);
-      // What HAProxy sees: the PEM, and the HTTP-01 listener while an order runs.
-      const bump = current.pemSha256 !== c.pemSha256 || current.orderActive !== c.orderActive;
-      if (bump) await this.bump(tx, lb);
-      return bump;
+    await this.changeCertificate(c.id, () => c);
+  }
+
+  async changeCertificate(id: string, change: (current: Certificate) => Certificate): Promise<Certificate | null> {
+    const lbId = await this.lbOf('certificates', id);
+    if (lbId === null) return null;
+    let bumped = false;
+    return this.write((next) => (next && bumped ? [lbId] : []), async (tx) => {
+      const lb = await this.lockLb(tx, lbId);
+      const current = await tx.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', id);
+      if (!current) return null;
+      const next = { ...change(current), id, lbId };
+      await tx.run('UPDATE certificates SET name = ?, doc = ? WHERE id = ?', next.name, JSON.stringify(next), id);
+      bumped = certificateChangesConfig(current, next);
+      if (bumped) await this.bump(tx, lb);
+      return next;
     });
   }
 

@@ -16,7 +16,7 @@ import {
   childWhere, creationOrder, ipWhere, lbWhere, orderSql, routeWhere, subscriberWhere, type Dialect, type Where,
 } from './query.js';
 import {
-  ConflictError, checkRoom, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
+  ConflictError, certificateChangesConfig, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
   type Store, type SubscriberFilter,
 } from './store.js';
 
@@ -138,13 +138,16 @@ export class SqliteStore implements Store {
   }
 
   async updateLb(lb: Lb): Promise<void> {
-    this.write((written) => (written ? [lb.id] : []), () => {
-      const current = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', lb.id);
-      if (!current) return false;
-      this.putLb({
-        ...lb, status: current.status, releaseIpsOnDelete: current.releaseIpsOnDelete, configVersion: current.configVersion + 1,
-      });
-      return true;
+    await this.changeLb(lb.id, () => lb);
+  }
+
+  async changeLb(id: string, change: (current: Lb) => Lb): Promise<Lb | null> {
+    return this.write((next) => (next ? [id] : []), () => {
+      const current = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', id);
+      if (!current) return null;
+      const next = keepLifecycle(current, change(current));
+      this.putLb(next);
+      return next;
     });
   }
 
@@ -364,14 +367,19 @@ export class SqliteStore implements Store {
   }
 
   async updateCertificate(c: Certificate): Promise<void> {
-    this.write((bumped) => (bumped ? [c.lbId] : []), () => {
-      const current = this.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', c.id);
-      if (!current) return false;
-      this.stmt('UPDATE certificates SET name = ?, doc = ? WHERE id = ?').run(c.name, JSON.stringify(c), c.id);
-      // What HAProxy sees: the PEM, and the HTTP-01 listener while an order runs.
-      const bump = current.pemSha256 !== c.pemSha256 || current.orderActive !== c.orderActive;
-      if (bump) this.bumpVersion(c.lbId);
-      return bump;
+    await this.changeCertificate(c.id, () => c);
+  }
+
+  async changeCertificate(id: string, change: (current: Certificate) => Certificate): Promise<Certificate | null> {
+    let bumped = false;
+    return this.write((next) => (next && bumped ? [next.lbId] : []), () => {
+      const current = this.doc<Certificate>('SELECT doc FROM certificates WHERE id = ?', id);
+      if (!current) return null;
+      const next = { ...change(current), id, lbId: current.lbId };
+      this.stmt('UPDATE certificates SET name = ?, doc = ? WHERE id = ?').run(next.name, JSON.stringify(next), id);
+      bumped = certificateChangesConfig(current, next);
+      if (bumped) this.bumpVersion(next.lbId);
+      return next;
     });
   }
 

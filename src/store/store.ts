@@ -83,6 +83,12 @@ export interface Store {
    * requestLbDeletion change it.
    */
   updateLb(lb: Lb): Promise<void>;
+  /**
+   * Read-modify-write of the LB's own fields in one transaction (the LB locked meanwhile): `change` gets the LB as
+   * stored and returns the new one, or throws to change nothing. As with updateLb, the lifecycle and the config version
+   * stay the store's. Null when there is no such LB.
+   */
+  changeLb(id: string, change: (current: Lb) => Lb): Promise<Lb | null>;
   /** Sets the lifecycle status: no config version bump, no notification. A deletion in progress is never undone. */
   setLbStatus(id: string, status: LbStatus): Promise<void>;
   /** Marks the LB `to_delete` (a change: bumped and notified); `releaseIps` is kept for deleteLb. No-op if already deleting. */
@@ -134,6 +140,8 @@ export interface Store {
   /** Every certificate of every LB (the ACME job's work list). */
   allCertificates(): Promise<Certificate[]>;
   updateCertificate(c: Certificate): Promise<void>;
+  /** Read-modify-write of one certificate in one transaction (as changeBackend); null when there is no such certificate. */
+  changeCertificate(id: string, change: (current: Certificate) => Certificate): Promise<Certificate | null>;
   deleteCertificate(id: string): Promise<void>;
   frontendsOfCertificate(certificateId: string): Promise<Frontend[]>;
   // Routes and ACLs belong to a frontend: deleting the frontend deletes them.
@@ -205,4 +213,17 @@ export class LimitError extends Error {
 /** Throws a LimitError when a parent holding `count` children of the kind has no room for one more. */
 export function checkRoom(what: keyof typeof STORE_LIMITS, count: number): void {
   if (count >= STORE_LIMITS[what]) throw new LimitError(what);
+}
+
+/** A caller's new LB document as a store writes it: the lifecycle as stored, the config version bumped. */
+export function keepLifecycle(current: Lb, next: Lb): Lb {
+  return {
+    ...next, id: current.id, status: current.status, releaseIpsOnDelete: current.releaseIpsOnDelete,
+    configVersion: current.configVersion + 1,
+  };
+}
+
+/** Whether a certificate's new version changes what HAProxy sees: the PEM, and the HTTP-01 listener while an order runs. */
+export function certificateChangesConfig(current: Certificate, next: Certificate): boolean {
+  return current.pemSha256 !== next.pemSha256 || current.orderActive !== next.orderActive;
 }

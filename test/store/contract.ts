@@ -236,6 +236,23 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.equal(deleting?.releaseIpsOnDelete, true);
       });
 
+      test('changeLb applies the change to the LB as stored, keeps the lifecycle, bumps once; a throw changes nothing', async () => {
+        const a = await storedLb({ status: 'to_create' });
+        const peer = await sut.peer();
+        await peer.setLbStatus(a.id, 'ready');
+        let seen: Lb | null = null;
+        let written: Lb | null = null;
+        await bumpsOnce(a.id, async () => {
+          written = await store.changeLb(a.id, (current) => { seen = current; return { ...current, name: 'changed', status: 'error', configVersion: 99 }; });
+        });
+        assert.equal(seen!.status, 'ready', 'the change got the LB as stored');
+        assert.deepEqual(written, { ...a, name: 'changed', status: 'ready', configVersion: a.configVersion + 1 });
+        assert.deepEqual(await store.getLb(a.id), written);
+        const boom = new Error('refused');
+        await refusedQuietly(a.id, () => store.changeLb(a.id, () => { throw boom; }), (e) => e === boom);
+        assert.equal(await store.changeLb(randomUUID(), (x) => x), null);
+      });
+
       test('setLbStatus changes the status only: no version bump, no notification; a deletion is never undone', async () => {
         const a = await storedLb({ status: 'to_create' });
         assert.deepEqual(await notified(() => store.setLbStatus(a.id, 'creating')), []);
@@ -537,6 +554,20 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.equal((await store.getCertificate(c.id))?.orderActive, true);
         assert.deepEqual(await notified(() => store.deleteCertificate(c.id)), []);
         assert.equal(await store.getCertificate(c.id), null);
+      });
+
+      test('changeCertificate applies the change to the certificate as stored; it bumps only for the PEM or the order', async () => {
+        const a = await storedLb();
+        const c = certificate(a.id);
+        await store.createCertificate(c);
+        const peer = await sut.peer();
+        await peer.updateCertificate({ ...c, status: 'error', statusDetails: 'meanwhile' });
+        assert.deepEqual(await notified(() => store.changeCertificate(c.id, (cur) => ({ ...cur, name: 'renamed' }))), []);
+        assert.deepEqual(await store.getCertificate(c.id), { ...c, status: 'error', statusDetails: 'meanwhile', name: 'renamed' });
+        let written: Certificate | null = null;
+        await bumpsOnce(a.id, async () => { written = await store.changeCertificate(c.id, (cur) => ({ ...cur, pemSha256: 'h9' })); });
+        assert.equal(written!.pemSha256, 'h9');
+        assert.equal(await store.changeCertificate(randomUUID(), (cur) => cur), null);
       });
 
       test('frontendsOfCertificate finds the frontends naming it; the snapshot and deleteLb carry certificates', async () => {
