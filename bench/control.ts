@@ -28,6 +28,10 @@ export interface CannonResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** paced.ts only: p99 of how late its own timer handed requests over, ms (a check on the generator, not the server). */
+  lateP99?: number;
+  /** paced.ts only: requests sent, its warm-up included. */
+  sent?: number;
   /** CPU of `fulcrum serve` per request, µs. */
   serveUsPerReq?: number;
 }
@@ -57,7 +61,8 @@ function generator(api: Api, script: string, run: CannonRun | PacedRun, seconds:
       (err, stdout, stderr) => {
         if (err) return reject(new Error(`${script}: ${err.message} ${stderr}`));
         const r = JSON.parse(stdout.trim().split('\n').pop()!) as CannonResult;
-        r.serveUsPerReq = round(((cpuTicks(api.pid) - t0) / CLK_TCK) * 1e6 / Math.max(1, r.requests), 0);
+        // The server's CPU covers every request sent, a paced run's unrecorded warm-up second included.
+        r.serveUsPerReq = round(((cpuTicks(api.pid) - t0) / CLK_TCK) * 1e6 / Math.max(1, r.sent ?? r.requests), 0);
         resolve(r);
       });
   });

@@ -1,6 +1,9 @@
 // An open-loop load generator in its own process: requests are sent at evenly spaced times (every 1000/rate ms), each
-// on a free kept-alive connection, whatever the answers before it did, and each latency is counted from the time the
-// request was due, not from when it went out, so that a stalled server is charged for the requests it held back.
+// on a free kept-alive connection (up to `connections`, beyond which a request waits for one, and that wait counts),
+// whatever the answers before it did, so a stalled server is charged for every request it holds back. A latency runs
+// from the moment the request was handed to the HTTP client; how late the generator's own timer handed it over (it
+// ticks every millisecond) is reported apart, as `lateP99`, so the generator's own hiccups are not the server's. One
+// second at the same rate goes first, unrecorded: the connections are opened and the code warmed up.
 // autocannon's fixed rate (`-R`) is not that: each of its connections sends its share of the second back to back, then
 // waits for the next second, which measures bursts of `connections` requests in flight (see docs/benchmarks.md).
 //   node dist/bench/paced.js '<json options>'  → prints one JSON summary line (the shape of cannon.ts's).
@@ -20,28 +23,34 @@ interface Opts {
 const o = JSON.parse(process.argv[2]) as Opts;
 const base = new URL(o.url);
 const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
-const total = Math.round(o.rate * o.seconds);
+const warmup = o.rate;
+const total = warmup + Math.round(o.rate * o.seconds);
 const interval = 1000 / o.rate;
 const latencies: number[] = [];
+const lateness: number[] = [];
 let ok = 0;
 let non2xx = 0;
 let errors = 0;
 
 function send(i: number, due: number): Promise<void> {
   const r = o.requests[i % o.requests.length];
+  const handed = performance.now();
+  const recorded = i >= warmup;
+  if (recorded) lateness.push(handed - due);
   return new Promise((resolve) => {
     const req = request({ host: base.hostname, port: base.port, path: r.path, method: r.method, agent, headers: o.headers, timeout: 10_000 },
       (res) => {
         res.resume();
         res.on('end', () => {
+          if (!recorded) return resolve();
           if (res.statusCode! < 300) {
             ok++;
-            latencies.push(performance.now() - due);
+            latencies.push(performance.now() - handed);
           } else non2xx++;
           resolve();
         });
       });
-    req.on('error', () => { errors++; resolve(); });
+    req.on('error', () => { if (recorded) errors++; resolve(); });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.end(r.body);
   });
@@ -64,12 +73,14 @@ await new Promise<void>((resolve) => {
   setTimeout(tick, 50);
 });
 await Promise.all(inFlight);
-const seconds = (performance.now() - start) / 1000;
+const seconds = (performance.now() - start) / 1000 - warmup / o.rate;
 agent.destroy();
 latencies.sort((a, b) => a - b);
-const q = (p: number) => (latencies.length ? Number(latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)].toFixed(2)) : null);
+lateness.sort((a, b) => a - b);
+const quantile = (xs: number[], p: number) => (xs.length ? Number(xs[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)].toFixed(2)) : null);
+const q = (p: number) => quantile(latencies, p);
 process.stdout.write(`${JSON.stringify({
-  seconds: Number(seconds.toFixed(2)), requests: total, rps: Number((total / seconds).toFixed(0)),
+  seconds: Number(seconds.toFixed(2)), requests: total - warmup, rps: Number(((total - warmup) / seconds).toFixed(0)),
   p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1), mean: Number((latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length)).toFixed(2)),
-  ok, non2xx, errors, timeouts: 0,
+  ok, non2xx, errors, timeouts: 0, lateP99: quantile(lateness, 0.99), sent: total,
 })}\n`);
