@@ -13,9 +13,10 @@ import { log, median, round } from './lib/util.js';
 
 export interface Variant {
   key: string;
-  /** Lines added at the top of the `global` section. */
+  /** Lines added at the end of the `global` section. */
   global?: string[];
-  /** Lines added at the top of the `defaults` section (every frontend and backend inherits them). */
+  /** Lines added at the end of the `defaults` section (every frontend and backend inherits them; a `no option` there
+   *  undoes an option of the rendered config). */
   defaults?: string[];
   /** What the 2.6 manual says it changes for large transfers. */
   why: string;
@@ -23,9 +24,9 @@ export interface Variant {
 
 /** The first is the config as rendered: every ratio to "as rendered" is to it. */
 export const VARIANTS: readonly Variant[] = [
-  { key: 'rendered', why: 'the config Fulcrum writes today' },
-  { key: 'splice-response', defaults: ['option splice-response'],
-    why: 'server → client data goes socket → kernel pipe → socket (splice), never copied into HAProxy\'s buffers' },
+  { key: 'rendered', why: 'the config Fulcrum writes today (with `option splice-response` since this section measured it)' },
+  { key: 'no-splice', defaults: ['no option splice-response'],
+    why: 'the config as rendered before: answers copied through HAProxy\'s buffers instead of spliced (socket → kernel pipe → socket)' },
   { key: 'splice-auto', defaults: ['option splice-auto'], why: 'splicing in both directions, when HAProxy\'s heuristics expect a gain' },
   { key: 'splice-pipesize', global: ['tune.pipesize 262144'], defaults: ['option splice-response'],
     why: 'splicing through 256 KiB pipes instead of the kernel\'s 64 KiB: fewer splice() calls when pipes fill up' },
@@ -75,13 +76,15 @@ export function renderedConfig(runDir: string, servers: string[], serverPort: nu
   return renderConfig(snap, { runDir, serverIds: assignServerIds({}, snap) });
 }
 
-/** The variant's lines inserted at the top of their sections; throws when the config lacks the section. */
+/** The variant's lines appended to their sections (which end at a blank line); throws when the config lacks one. */
 export function applyVariant(config: string, v: Variant): string {
   const insert = (text: string, section: string, lines: string[] = []) => {
     if (lines.length === 0) return text;
-    const head = `\n${section}\n`;
-    if (!text.includes(head)) throw new Error(`the rendered config has no ${section} section`);
-    return text.replace(head, `${head}${lines.map((l) => `  ${l}\n`).join('')}`);
+    const head = text.indexOf(`\n${section}\n`);
+    if (head < 0) throw new Error(`the rendered config has no ${section} section`);
+    const end = text.indexOf('\n\n', head + 1);
+    const at = end < 0 ? text.length : end + 1;
+    return `${text.slice(0, at)}${lines.map((l) => `  ${l}\n`).join('')}${text.slice(at)}`;
   };
   return insert(insert(config, 'global', v.global), 'defaults', v.defaults);
 }

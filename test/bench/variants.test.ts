@@ -16,9 +16,11 @@ test('the base is the config as rendered, unchanged', () => {
 for (const v of VARIANTS.slice(1)) {
   test(`variant ${v.key}: its lines in their sections, and haproxy -c accepts it without warnings`, () => {
     const cfg = applyVariant(base, v);
-    const section = (name: string) => cfg.slice(cfg.indexOf(`\n${name}\n`)).split('\n\n')[0];
-    for (const l of v.global ?? []) assert.ok(section('global').includes(`\n  ${l}\n`), `${l} in global`);
-    for (const l of v.defaults ?? []) assert.ok(section('defaults').includes(`\n  ${l}\n`), `${l} in defaults`);
+    const section = (name: string) => cfg.slice(cfg.indexOf(`\n${name}\n`)).split('\n\n')[0].split('\n');
+    // Last in their section: a `no option` undoes the rendered option above it.
+    for (const [name, lines] of [['global', v.global], ['defaults', v.defaults]] as const) {
+      if (lines?.length) assert.deepEqual(section(name).slice(-lines.length), lines.map((l) => `  ${l}`), `${lines} end ${name}`);
+    }
     assert.equal(cfg.split('\n').length, base.split('\n').length + (v.global?.length ?? 0) + (v.defaults?.length ?? 0));
     const r = check(cfg);
     assert.equal(r.status, 0, r.out);
