@@ -1,22 +1,24 @@
 // File descriptors an LB's HAProxy needs, against what this machine allows. HAProxy 2.6 computes its own need at start
-// (2 per connection of the global maxconn, one per server for its checks, one per listener, and a few for its
-// sockets and pipes) and raises its soft limit to it, but it cannot go past the hard limit: it then refuses to start
+// (2 per connection of the global maxconn, 2 per splicing pipe, one per server for its checks, one per listener, and a
+// few for its sockets) and raises its soft limit to it, but it cannot go past the hard limit: it then refuses to start
 // or to reload ("Cannot raise FD limit"). Checking first turns that into a refusal that says what to raise.
 import { readFileSync } from 'node:fs';
 
-/** Sockets and files of HAProxy besides connections, servers and listeners (master CLI, admin socket, logs, pipes). */
+/** Sockets and files of HAProxy besides connections, pipes, servers and listeners (master CLI, admin socket, logs). */
 const FIXED_FDS = 25;
 
-/** What the rendered config needs: 2 × maxconn + servers + listeners + FIXED_FDS. */
+/** What the rendered config needs: 2 × maxconn + 2 × maxpipes + servers + listeners + FIXED_FDS. */
 export function fdsNeeded(config: string): number {
-  const maxconn = Number(/^\s+maxconn (\d+)$/m.exec(config.slice(0, config.indexOf('\ndefaults')))?.[1] ?? 0);
+  const global = config.slice(0, config.indexOf('\ndefaults'));
+  const maxconn = Number(/^\s+maxconn (\d+)$/m.exec(global)?.[1] ?? 0);
+  const maxpipes = Number(/^\s+maxpipes (\d+)$/m.exec(global)?.[1] ?? 0);
   let servers = 0;
   let listeners = 0;
   for (const line of config.split('\n')) {
     if (line.startsWith('  server ')) servers++;
     else if (line.startsWith('  bind ')) listeners++;
   }
-  return 2 * maxconn + servers + listeners + FIXED_FDS;
+  return 2 * maxconn + 2 * maxpipes + servers + listeners + FIXED_FDS;
 }
 
 /** The hard RLIMIT_NOFILE of this process (which HAProxy inherits), from /proc/self/limits; Infinity if unknown. */

@@ -10,15 +10,26 @@ export const DEFAULT_MAXCONN = findLbType(DEFAULT_LB_TYPE)!.profile.maxconn;
 export const FD_RESERVE = 1024;
 
 /**
- * `nbthread`, `maxconn` and `tune.maxaccept` of the LB's profile. `maxconn` gives the operator's value instead, and
- * `fdLimit` (the open-file limit HAProxy may raise itself to) caps maxconn at (fdLimit − FD_RESERVE) / 2: HAProxy
- * refuses to start when it cannot get about 2 descriptors per connection (pitfall 20).
+ * Pipes for splicing answers (`option splice-response`, render.ts): HAProxy's own default, one per 4 connections,
+ * written out so that the file-descriptor count below and fd-limit.ts count the same thing (a pipe is 2 descriptors).
+ */
+export const pipesFor = (maxconn: number): number => Math.ceil(maxconn / 4);
+
+/** The highest maxconn whose descriptors fit under `fdLimit`: 2 per connection and 2 per pipe, past FD_RESERVE. */
+export function maxconnCap(fdLimit: number): number {
+  return Math.max(1, Math.floor((fdLimit - FD_RESERVE) / 2.5));
+}
+
+/**
+ * `nbthread`, `maxconn`, `maxpipes` and `tune.maxaccept` of the LB's profile. `maxconn` gives the operator's value
+ * instead, and `fdLimit` (the open-file limit HAProxy may raise itself to) caps maxconn (maxconnCap): HAProxy refuses to
+ * start when it cannot get its descriptors (pitfall 20).
  */
 export function profileLines(lb: Lb, maxconn: number | undefined, fdLimit: number | undefined): string[] {
   const p = profileOf(lb);
   const want = maxconn ?? p.maxconn;
   // An unknown or unlimited fdLimit (Infinity) caps nothing.
-  const cap = fdLimit === undefined ? want : Math.max(1, Math.floor((fdLimit - FD_RESERVE) / 2));
-  return [`  nbthread ${safeCount('nbthread', p.nbthread, 1)}`, `  maxconn ${safeCount('maxconn', Math.min(want, cap), 1)}`,
+  const conns = safeCount('maxconn', fdLimit === undefined ? want : Math.min(want, maxconnCap(fdLimit)), 1);
+  return [`  nbthread ${safeCount('nbthread', p.nbthread, 1)}`, `  maxconn ${conns}`, `  maxpipes ${pipesFor(conns)}`,
     `  tune.maxaccept ${safeCount('tune.maxaccept', p.maxaccept, 1)}`];
 }

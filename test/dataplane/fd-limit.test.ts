@@ -17,11 +17,11 @@ const snap = (lbId: string) => makeSnapshot(lbId, ['127.0.0.1', '::1'],
 // Listeners: 2 frontends × 2 addresses, and the metrics exporter's socket.
 const LISTENERS = 2 * 2 + 1;
 
-test('a config needs 2 per maxconn, one per server and per listener, and 25 more', () => {
+test('a config needs 2 per maxconn, 2 per pipe (one per 4 connections), one per server and per listener, and 25 more', () => {
   const s = snap('lb');
   const cfg = renderConfig(s, { runDir: '/run/x', serverIds: assignServerIds({}, s) });
-  assert.equal(fdsNeeded(cfg), 2 * DEFAULT_MAXCONN + 3 + LISTENERS + 25);
-  assert.equal(fdsNeeded(renderConfig(s, { runDir: '/run/x', serverIds: assignServerIds({}, s), maxconn: 100 })), 200 + 3 + LISTENERS + 25);
+  assert.equal(fdsNeeded(cfg), 2 * DEFAULT_MAXCONN + 2 * (DEFAULT_MAXCONN / 4) + 3 + LISTENERS + 25);
+  assert.equal(fdsNeeded(renderConfig(s, { runDir: '/run/x', serverIds: assignServerIds({}, s), maxconn: 100 })), 200 + 50 + 3 + LISTENERS + 25);
 });
 
 test('the hard limit is read from the limits table; past it, the reason names the limit, the need and how to raise it', () => {
@@ -29,9 +29,9 @@ test('the hard limit is read from the limits table; past it, the reason names th
     + 'Max open files            1024                 20000                files     \n';
   assert.equal(hardFdLimit(limits), 20_000);
   assert.equal(hardFdLimit(limits.replace('20000 ', 'unlimited')), Number.POSITIVE_INFINITY);
-  const cfg = `global\n  maxconn 10000\n\ndefaults\n${'  server s 10.0.0.1:80\n'.repeat(10)}`;
-  assert.equal(fdLimitProblem(cfg, 20_035), null);
-  assert.match(fdLimitProblem(cfg, 20_034) ?? '', /needs 20035 file descriptors.*hard limit .* is 20034.*LimitNOFILE.*ulimit -Hn/);
+  const cfg = `global\n  maxconn 10000\n  maxpipes 2500\n\ndefaults\n${'  server s 10.0.0.1:80\n'.repeat(10)}`;
+  assert.equal(fdLimitProblem(cfg, 25_035), null);
+  assert.match(fdLimitProblem(cfg, 25_034) ?? '', /needs 25035 file descriptors.*hard limit .* is 25034.*LimitNOFILE.*ulimit -Hn/);
 });
 
 const h = new DataPlaneHarness();

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { findLbType } from '../../src/domain/lb-types.js';
 import { lbPaths } from '../../src/dataplane/haproxy.js';
 import { hardFdLimit } from '../../src/dataplane/fd-limit.js';
-import { FD_RESERVE } from '../../src/dataplane/render-profile.js';
+import { maxconnCap } from '../../src/dataplane/render-profile.js';
 import { cli } from '../../src/dataplane/runtime.js';
 import { startHttpServers, waitFor } from '../fixtures/servers.js';
 import { startLoad } from '../helpers/load.js';
@@ -16,7 +16,7 @@ const e = E2e.suite('migration');
 /** The profile's maxconn, or less where this machine's open-file limit (inherited by HAProxy) allows less. */
 const expectedMaxconn = (maxconn: number): number => {
   // Infinity (no limit) caps nothing.
-  return Math.min(maxconn, Math.floor((hardFdLimit() - FD_RESERVE) / 2));
+  return Math.min(maxconn, maxconnCap(hardFdLimit()));
 };
 
 /** `show info` of the LB's running worker, as name → value. */
