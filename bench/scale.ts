@@ -64,6 +64,8 @@ export interface ScaleResult {
     /** s, first create → every LB ready. */
     allReadySeconds: number;
     answered200: number;
+    /** The status of the other LBs' first request. */
+    otherAnswers: string[];
     memoryHaproxyTotal: Memory;
     memoryPerLb: Memory;
     processes: number;
@@ -220,6 +222,8 @@ async function many(api: Api, o: ScaleOptions, parallel: number): Promise<ScaleR
     const hc = { port, check_delay: 3000, check_timeout: 1000, check_max_retries: 3, check_send_proxy: false, tcp_config: {} };
     const started = new Map<string, number>();
     const ports = new Map<string, { ip: string; port: number }>();
+    /** When each LB's last object (its frontend) was created. */
+    const complete = new Map<string, number>();
     const t0 = performance.now();
     const readyAt = new Map<string, number>();
     let sweeping = true;
@@ -227,9 +231,11 @@ async function many(api: Api, o: ScaleOptions, parallel: number): Promise<ScaleR
     const sweeper = (async () => {
       const deadline = performance.now() + 300_000;
       while (sweeping && performance.now() < deadline) {
+        const asked = performance.now();
         const st = await listStatuses(api);
         const now = performance.now();
-        for (const [id, ok] of st) if (ok && started.has(id) && !readyAt.has(id)) readyAt.set(id, now);
+        // Ready counts from a read asked after its frontend was created: an LB is ready (serving nothing) before that.
+        for (const [id, ok] of st) if (ok && (complete.get(id) ?? Infinity) <= asked && !readyAt.has(id)) readyAt.set(id, now);
         if (started.size === o.lbs && readyAt.size === o.lbs) break;
         await sleep(10);
       }
@@ -244,6 +250,7 @@ async function many(api: Api, o: ScaleOptions, parallel: number): Promise<ScaleR
         const p = await freePort(lb.ip);
         await api.createFrontend(lb.id, be, p);
         ports.set(lb.id, { ip: lb.ip, port: p });
+        complete.set(lb.id, performance.now());
       }
     };
     await Promise.all(Array.from({ length: parallel }, creator));
@@ -253,9 +260,11 @@ async function many(api: Api, o: ScaleOptions, parallel: number): Promise<ScaleR
     const startMs = [...started].filter(([id]) => readyAt.has(id)).map(([id, s]) => readyAt.get(id)! - s);
     log(`scale: ${readyAt.size}/${o.lbs} LBs (${parallel} created at once) ready in ${allReadySeconds} s`);
     let answered200 = 0;
+    const otherAnswers: string[] = [];
     for (const { ip, port: p } of ports.values()) {
       const r = await fetch(`http://${ip}:${p}/`).catch(() => null);
       if (r?.status === 200) answered200++;
+      else otherAnswers.push(`${r?.status ?? 'no answer'}`);
       await r?.text();
     }
     await sleep(1000);
@@ -273,7 +282,7 @@ async function many(api: Api, o: ScaleOptions, parallel: number): Promise<ScaleR
       await Promise.all(batch.map((id) => api.f.waitGone(ZONE, id)));
     }
     return {
-      lbs: o.lbs, parallel, startMs: dist(startMs), allReadySeconds, answered200, memoryHaproxyTotal: total,
+      lbs: o.lbs, parallel, startMs: dist(startMs), allReadySeconds, answered200, otherAnswers, memoryHaproxyTotal: total,
       memoryPerLb: { rss: Math.round(total.rss / o.lbs), pss: Math.round(total.pss / o.lbs) }, processes: pids.length, memoryServe,
       idleCpuCoreSecondsPer5s: idle, deleteSeconds: round((performance.now() - d0) / 1000, 1),
     };
