@@ -79,7 +79,7 @@ export async function lbJson(ctx: ApiContext, lb: Lb): Promise<Record<string, un
   return lbJsonAsLoaded(ctx, (await ctx.store.getLb(lb.id)) ?? lb);
 }
 
-/** The LB as the wire shows it, for answers that read `fresh` in this request and wrote nothing (one read fewer). */
+/** The LB as the wire shows it, for answers that read `lb` in this request and wrote nothing (one read fewer). */
 export async function lbJsonAsLoaded(ctx: ApiContext, lb: Lb): Promise<Record<string, unknown>> {
   return lbToWire({
     lb,
