@@ -2,7 +2,6 @@
 import { networkInterfaces } from 'node:os';
 import { Command, Option } from 'commander';
 import pino from 'pino';
-import { runAgent } from './agent/agent.js';
 import { DEFAULTS, parseEdgeServicesIps, parseListen, parseLogRotation, parseRateLimit, parseSmtp, parseZones, resolveDataDir } from './config.js';
 import { parsePrivateNetworks } from './domain/private-networks.js';
 import { createKey, listKeys, revokeKey } from './keys-cli.js';
@@ -107,6 +106,7 @@ program.command('agent')
   .addOption(new Option('--data-dir <dir>', 'where the LBs\' HAProxy files and keepalived\'s live').env('FULCRUM_DATA_DIR').default(DEFAULTS.dataDir))
   .addOption(new Option('--log-level <level>', 'pino log level').env('FULCRUM_LOG_LEVEL').default(DEFAULTS.logLevel))
   .action(async (o: { store: string; node: string; interface: string; nodeAddress?: string; dataDir: string; logLevel: string }) => {
+    const { runAgent } = await import('./agent/agent.js');
     const running = await runAgent({ store: parseStoreUrl(o.store)!, node: o.node, iface: o.interface, nodeAddress: o.nodeAddress ?? interfaceAddress(o.interface),
       dataDir: resolveDataDir(o.dataDir) }, pino({ level: o.logLevel }));
     const stop = () => { void running.close().then(() => process.exit(0)); };

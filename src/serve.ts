@@ -17,7 +17,6 @@ import { Reconciler } from './control/reconciler.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
 import { CertificateFiles } from './store/certificate-files.js';
 import { describeStore, openStore } from './store/open.js';
-import { startAgentsControl } from './cluster/agents-mode.js';
 import { isUuid } from './domain/validation.js';
 import { LogRotator } from './ops/log-rotation.js';
 import { ControlMetrics } from './ops/metrics.js';
@@ -32,7 +31,9 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   mkdirSync(cfg.dataDir, { recursive: true });
   const metrics = new ControlMetrics();
   const store = metrics.meterStore(await openStore(cfg.store, cfg.dataDir, log.child({ component: 'store' })));
-  const agents = cfg.dataplane === 'agents' ? await startAgentsControl(cfg.store, store, log.child({ component: 'placement' })) : null;
+  // The agents mode's modules (placement, cluster tables) load only when it is chosen.
+  const agents = cfg.dataplane === 'agents'
+    ? await (await import('./cluster/agents-mode.js')).startAgentsControl(cfg.store, store, log.child({ component: 'placement' })) : null;
   // Without HAProxy in this process (none, agents), the reconciler applies to memory: it still runs LB lifecycles.
   const local = cfg.dataplane === 'haproxy';
   const pool = new AddressPool(cfg.ipPool);

@@ -2,7 +2,6 @@
 // `fulcrum serve` processes (`--store postgres://…`).
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { PostgresStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -40,6 +39,8 @@ export function describeStore(storeUrl: string | null, dataDir: string): string 
 
 export async function openStore(storeUrl: string | null, dataDir: string, log?: Logger): Promise<Store> {
   if (!storeUrl) return new SqliteStore(join(dataDir, SQLITE_FILE));
+  // Loaded only for a shared store: pg and the PostgreSQL store cost about 0.1–0.2 s at every start otherwise.
+  const { PostgresStore } = await import('./postgres.js');
   return PostgresStore.open(storeUrl, {
     onFeedEvent: (event, err) => {
       if (event === 'lost') log?.warn({ err }, 'change feed (LISTEN) lost: reconnecting; writes of other processes wait until then');
