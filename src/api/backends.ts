@@ -13,7 +13,7 @@ import {
 import { Problems } from '../wire/common.js';
 import { invalidArgument, notFound, resourceStillInUse } from '../wire/errors.js';
 import { PagingQuery, listBody } from '../wire/paging.js';
-import { serializeOnce } from '../wire/shared-json.js';
+import { VersionedLists } from '../wire/versioned-lists.js';
 import { checkLimit } from './limits.js';
 import { lbJson, lbJsonAsLoaded, loadBackend, loadLb, loadLbForChange, now, type ApiContext } from './context.js';
 import { readListPage } from './routing.js';
@@ -25,6 +25,8 @@ type BackendParams = typeof BackendParams.static;
 const ListQuery = Type.Object({ ...PagingQuery, name: Type.Optional(Type.String({ maxLength: 255 })) });
 
 export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  /** Lists of backends per LB config version (per API: one store's versions). */
+  const listedBackends = new VersionedLists();
   const json = async (b: Backend, lb: Lb) => backendToWire(b, await lbJson(ctx, lb));
 
   /** Loads a backend for a change (404, or 409 while its LB is being deleted). */
@@ -44,9 +46,12 @@ export function backendRoutes(app: FastifyInstance, ctx: ApiContext): void {
     schema: { querystring: ListQuery },
   }, async (req) => {
     const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
-    const res = await ctx.store.listBackends({ lbId: lb.id, name: req.query.name }, readListPage(req.query));
-    const lbWire = serializeOnce(await lbJsonAsLoaded(ctx, lb));
-    return lbWire.stringify(listBody('backends', res.items.map((b) => backendToWire(b, lbWire.embed)), res.total));
+    const page = readListPage(req.query);
+    const filter = { lbId: lb.id, name: req.query.name };
+    return listedBackends.answer({ lbId: lb.id, configVersion: lb.configVersion, query: [filter.name ?? null, page] }, async (lbStandIn) => {
+      const res = await ctx.store.listBackends(filter, page);
+      return listBody('backends', res.items.map((b) => backendToWire(b, lbStandIn as Record<string, unknown>)), res.total);
+    }, JSON.stringify(await lbJsonAsLoaded(ctx, lb)));
   });
 
   app.post<{ Params: typeof LbParams.static; Body: BackendCreateBody }>('/lbs/:lb_id/backends', {

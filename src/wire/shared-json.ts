@@ -25,3 +25,13 @@ export function serializeOnce<T extends object>(value: T): SerializedOnce<T> {
     },
   };
 }
+
+/** An object that serializes as the marker: embed it where a value will be placed later (jsonPieces). */
+export function standIn(): object {
+  return { toJSON: () => MARK };
+}
+
+/** The JSON of `body` cut wherever a stand-in is: joined with a value's JSON, the pieces are the JSON with that value. */
+export function jsonPieces(body: unknown): string[] {
+  return JSON.stringify(body).split(MARK_JSON);
+}

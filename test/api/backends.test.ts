@@ -292,3 +292,41 @@ test('operations on backends of an unknown LB are 404s naming the LB', async () 
   await notFound(api.listBackends({ lbId: ghost }), 'lb', ghost);
   await notFound(api.createBackend(backendRequest(ghost)), 'lb', ghost);
 });
+
+test('a list shows every change at once: each item is the backend as a GET reads it, the LB as it is now', async () => {
+  const own = await readyLb(api, 'list-fresh');
+  const created = [];
+  for (const name of ['a', 'b', 'c']) created.push(await api.createBackend(backendRequest(own.id, { name, serverIp: ['127.0.0.5'] })));
+  const ids = created.map((b) => b.id);
+  const check = async (what: string) => {
+    const listed = await api.listBackends({ lbId: own.id, orderBy: 'created_at_asc' });
+    const lbNow = await api.getLb({ lbId: own.id });
+    const gets = await Promise.all(ids.map((backendId) => api.getBackend({ backendId })));
+    assert.equal(listed.totalCount, ids.length, what);
+    // Read twice in a row (the second from what the first kept), the list is the same.
+    assert.deepEqual(await api.listBackends({ lbId: own.id, orderBy: 'created_at_asc' }), listed, what);
+    assert.deepEqual(listed.backends.map((b) => ({ ...b, lb: undefined })), gets.map((b) => ({ ...b, lb: undefined })), what);
+    for (const b of listed.backends) assert.deepEqual(b.lb, lbNow, `${what}: the embedded LB is the LB now`);
+    // A page and a name filter of the same version are lists of their own.
+    const second = await api.listBackends({ lbId: own.id, orderBy: 'created_at_asc', page: 2, pageSize: 1 });
+    assert.deepEqual(second.backends.map((b) => b.id), ids.slice(1, 2), what);
+  };
+  await check('created');
+  await api.updateBackend(updateRequest(ids[0], backendRequest(own.id, { name: 'a2', forwardPort: 8081 })));
+  await check('updated');
+  await api.setBackendServers({ backendId: ids[1], serverIp: ['127.0.0.6', '127.0.0.7'] });
+  await check('servers set');
+  await api.addBackendServers({ backendId: ids[1], serverIp: ['127.0.0.8'] });
+  await check('servers added');
+  await api.removeBackendServers({ backendId: ids[1], serverIp: ['127.0.0.6'] });
+  await check('servers removed');
+  await api.updateHealthCheck({ backendId: ids[2], port: 9000, checkMaxRetries: 5, checkSendProxy: false, checkDelay: '4s', checkTimeout: '2s' });
+  await check('health check');
+  await api.updateLb({ lbId: own.id, name: 'renamed', description: 'd', tags: ['t'] });
+  await check('LB renamed');
+  await api.deleteBackend({ backendId: ids[0] });
+  ids.shift();
+  await check('deleted');
+  ids.push((await api.createBackend(backendRequest(own.id, { name: 'd' }))).id);
+  await check('created again');
+});
