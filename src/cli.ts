@@ -104,11 +104,14 @@ program.command('agent')
   .addOption(new Option('--node-address <ip>', 'this node\'s IPv4 address on that network (VRRP and HAProxy peers); default: the interface\'s first')
     .env('FULCRUM_NODE_ADDRESS'))
   .addOption(new Option('--data-dir <dir>', 'where the LBs\' HAProxy files and keepalived\'s live').env('FULCRUM_DATA_DIR').default(DEFAULTS.dataDir))
+  .addOption(new Option('--metrics-listen <host:port>', 'serve the metrics of this node\'s LBs (GET /metrics, no key: bind it where only Prometheus reaches)')
+    .env('FULCRUM_METRICS_LISTEN'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('FULCRUM_LOG_LEVEL').default(DEFAULTS.logLevel))
-  .action(async (o: { store: string; node: string; interface: string; nodeAddress?: string; dataDir: string; logLevel: string }) => {
+  .action(async (o: { store: string; node: string; interface: string; nodeAddress?: string; dataDir: string; metricsListen?: string; logLevel: string }) => {
     const { runAgent } = await import('./agent/agent.js');
     const running = await runAgent({ store: parseStoreUrl(o.store)!, node: o.node, iface: o.interface, nodeAddress: o.nodeAddress ?? interfaceAddress(o.interface),
-      dataDir: resolveDataDir(o.dataDir) }, pino({ level: o.logLevel }));
+      dataDir: resolveDataDir(o.dataDir), metricsListen: o.metricsListen ? parseListen(o.metricsListen, '--metrics-listen') : null },
+    pino({ level: o.logLevel }));
     const stop = () => { void running.close().then(() => process.exit(0)); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -51,9 +51,9 @@ export const DEFAULTS = {
 
 const ZONE_RE = /^[a-z]{2}-[a-z]{3,7}-[1-9]$/;
 
-export function parseListen(s: string): { host: string; port: number } {
+export function parseListen(s: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(s);
-  if (!m || Number(m[3]) > 65535) throw new Error(`--listen ${s}: expected HOST:PORT`);
+  if (!m || Number(m[3]) > 65535) throw new Error(`${flag} ${s}: expected HOST:PORT`);
   return { host: m[1] ?? m[2], port: Number(m[3]) };
 }
 

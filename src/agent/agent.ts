@@ -13,6 +13,7 @@ import type { ServerStat } from '../domain/stats.js';
 import { PostgresStore } from '../store/postgres.js';
 import { Keepalived } from './keepalived.js';
 import { NodeDataPlane } from './node-dataplane.js';
+import { startNodeMetrics } from './node-metrics.js';
 import { NodePlacements } from './placements.js';
 import { placedStore } from './placed-store.js';
 
@@ -25,6 +26,8 @@ export interface AgentConfig {
   nodeAddress: string;
   iface: string;
   dataDir: string;
+  /** Where to serve the node's LB metrics (GET /metrics); none when null. */
+  metricsListen: { host: string; port: number } | null;
 }
 
 export interface RunningAgent {
@@ -46,7 +49,8 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<RunningAg
   };
   await refresh();
 
-  const haproxy = new HaproxyDataPlane({ dataDir: join(cfg.dataDir, 'haproxy'), log: log.child({ component: 'dataplane' }),
+  const haproxyDir = join(cfg.dataDir, 'haproxy');
+  const haproxy = new HaproxyDataPlane({ dataDir: haproxyDir, log: log.child({ component: 'dataplane' }),
     peersOf: (lbId) => placements.peers(lbId) });
   const dataPlane = new NodeDataPlane(haproxy, new Keepalived(cfg.dataDir), node, (id, a) => placements.vrrp(id, a));
   const reconciler = new Reconciler(placedStore(store, (id) => placements.has(id), () => placements.ids()), dataPlane,
@@ -91,11 +95,13 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<RunningAg
   };
   await reconciler.start();
   ticking = tick();
+  const metrics = cfg.metricsListen ? await startNodeMetrics(cfg.metricsListen, haproxyDir, () => placements.ids(), log) : null;
   log.info({ node: node.name, address: node.address, lbs: placements.ids().length }, 'fulcrum agent running');
 
   return {
     async close() {
       stopped = true;
+      await metrics?.close();
       if (timer) clearTimeout(timer);
       await ticking;
       unsubscribe();

@@ -21,7 +21,7 @@ import { lbPaths } from '../../src/dataplane/haproxy.js';
 import { backendName } from '../../src/dataplane/names.js';
 import { cli } from '../../src/dataplane/runtime.js';
 import { parseTable } from '../../src/dataplane/stick-tables.js';
-import { destroyAgent, holds, keepalivedPids, killNode, startAgent, type Agent } from './support/cluster.js';
+import { NODE_METRICS_PORT, destroyAgent, holds, keepalivedPids, killNode, startAgent, type Agent } from './support/cluster.js';
 
 const skip = !canUseNetns() ? 'needs root (network namespaces)'
   : spawnSync('keepalived', ['--version']).error ? 'needs keepalived (scripts/install.sh --test)' : false;
@@ -150,6 +150,16 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
 
     const pins = await pinClients(vip);
     const pinnedAt = performance.now();
+    // Each node serves its own HAProxy's metrics of the LB, under Scaleway ids; the master counted the pinning requests.
+    const requestsOn = async (a: Agent) => {
+      const text = await (await fetch(`http://${a.node.address}:${NODE_METRICS_PORT}/metrics`)).text();
+      assert.match(text, new RegExp(`^fulcrum_lb_exporter_up\\{lb_id="${lb.id}"\\} 1$`, 'm'), `${a.node.name} scraped its HAProxy`);
+      const m = new RegExp(`^haproxy_frontend_http_requests_total\\{lb_id="${lb.id}",frontend_id="[^"]+"\\} (\\d+)$`, 'm').exec(text);
+      assert.ok(m, `${a.node.name} has the frontend's request count`);
+      return Number(m[1]);
+    };
+    assert.ok(await requestsOn(master) >= clients.length * 2, 'the master served the pinning requests');
+    assert.equal(await requestsOn(backup), 0, 'the backup served none');
     // Replication is asynchronous (peers push entries as they change): a pin made just before a crash can be lost.
     // The test waits until the other node's table holds every pin, read on its HAProxy's admin socket.
     const backupSock = lbPaths(join(backup.dataDir, 'haproxy'), lb.id).adminSock;

@@ -9,6 +9,9 @@ import { BIN } from '../../helpers/fulcrum.js';
 import { haproxyPidsOf } from '../../helpers/procs.js';
 import type { NetLab, Node } from '../../fixtures/netns.js';
 
+/** Each agent serves its LBs' metrics on its node address, this port (every node has its own network namespace). */
+export const NODE_METRICS_PORT = 9101;
+
 export interface Agent {
   node: Node;
   dataDir: string;
@@ -19,7 +22,7 @@ export interface Agent {
 /** Starts the node's agent, on a new data dir or (a restart) on the one given. */
 export function startAgent(lab: NetLab, node: Node, storeUrl: string, dataDir = mkdtempSync(join(tmpdir(), `fulcrum-${node.name}-`))): Agent {
   const child = lab.spawnIn(node, process.execPath, [BIN, 'agent', '--node', node.name, '--interface', node.iface,
-    '--node-address', node.address, '--data-dir', dataDir, '--log-level', 'warn'],
+    '--node-address', node.address, '--data-dir', dataDir, '--metrics-listen', `${node.address}:${NODE_METRICS_PORT}`, '--log-level', 'warn'],
   { env: { ...process.env, FULCRUM_STORE: storeUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
   const a: Agent = { node, dataDir, child, output: '' };
   child.stdout!.on('data', (d) => { a.output += d; });
