@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import pino from 'pino';
 import { DEFAULTS, parseEdgeServicesIps, parseListen, parseLogRotation, parseRateLimit, parseSmtp, parseZones, resolveDataDir } from './config.js';
 import { parsePrivateNetworks } from './domain/private-networks.js';
+import { parsePnInterfaces } from './cluster/names.js';
 import { createKey, listKeys, revokeKey } from './keys-cli.js';
 import { serve } from './serve.js';
 import { parseStoreUrl } from './store/open.js';
@@ -104,13 +105,18 @@ program.command('agent')
   .addOption(new Option('--node-address <ip>', 'this node\'s IPv4 address on that network (VRRP and HAProxy peers); default: the interface\'s first')
     .env('FULCRUM_NODE_ADDRESS'))
   .addOption(new Option('--data-dir <dir>', 'where the LBs\' HAProxy files and keepalived\'s live').env('FULCRUM_DATA_DIR').default(DEFAULTS.dataDir))
+  .addOption(new Option('--private-network <id=iface...>', 'this node\'s interface on a private network of `serve --private-network` (repeatable); '
+    + 'an LB attached to it has its address there while this node holds its addresses; FULCRUM_PRIVATE_NETWORK takes a comma-separated list')
+    .default([]))
   .addOption(new Option('--metrics-listen <host:port>', 'serve the metrics of this node\'s LBs (GET /metrics, no key: bind it where only Prometheus reaches)')
     .env('FULCRUM_METRICS_LISTEN'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('FULCRUM_LOG_LEVEL').default(DEFAULTS.logLevel))
-  .action(async (o: { store: string; node: string; interface: string; nodeAddress?: string; dataDir: string; metricsListen?: string; logLevel: string }) => {
+  .action(async (o: { store: string; node: string; interface: string; nodeAddress?: string; dataDir: string; privateNetwork: string[];
+    metricsListen?: string; logLevel: string }) => {
+    const networks = o.privateNetwork.length ? o.privateNetwork : (env('PRIVATE_NETWORK') ?? '').split(',');
     const { runAgent } = await import('./agent/agent.js');
     const running = await runAgent({ store: parseStoreUrl(o.store)!, node: o.node, iface: o.interface, nodeAddress: o.nodeAddress ?? interfaceAddress(o.interface),
-      dataDir: resolveDataDir(o.dataDir), metricsListen: o.metricsListen ? parseListen(o.metricsListen, '--metrics-listen') : null },
+      dataDir: resolveDataDir(o.dataDir), pnInterfaces: parsePnInterfaces(networks), metricsListen: o.metricsListen ? parseListen(o.metricsListen, '--metrics-listen') : null },
     pino({ level: o.logLevel }));
     const stop = () => { void running.close().then(() => process.exit(0)); };
     process.once('SIGINT', stop);

@@ -26,6 +26,8 @@ export interface AgentConfig {
   nodeAddress: string;
   iface: string;
   dataDir: string;
+  /** Private network id → this node's interface on it (`--private-network ID=IFACE`). */
+  pnInterfaces: Map<string, string>;
   /** Where to serve the node's LB metrics (GET /metrics); none when null. */
   metricsListen: { host: string; port: number } | null;
 }
@@ -51,14 +53,14 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<RunningAg
 
   const haproxyDir = join(cfg.dataDir, 'haproxy');
   const haproxy = new HaproxyDataPlane({ dataDir: haproxyDir, log: log.child({ component: 'dataplane' }),
-    peersOf: (lbId) => placements.peers(lbId) });
-  const dataPlane = new NodeDataPlane(haproxy, new Keepalived(cfg.dataDir), node, (id, a) => placements.vrrp(id, a));
+    peersOf: (lbId) => placements.peers(lbId), pnSource: false });
+  const dataPlane = new NodeDataPlane(haproxy, new Keepalived(cfg.dataDir), node, (id, a) => placements.vrrp(id, a), cfg.pnInterfaces);
   const reconciler = new Reconciler(placedStore(store, (id) => placements.has(id), () => placements.ids()), dataPlane,
     log.child({ component: 'reconciler' }));
 
   for (const [lbId, running] of await haproxy.adoptAll(placements.ids())) {
     const snap = running ? await store.snapshot(lbId) : null;
-    if (snap) dataPlane.adopted(lbId, snap.addresses);
+    if (snap) dataPlane.adopted(snap);
   }
 
   const published = new Map<string, string>();

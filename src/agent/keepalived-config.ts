@@ -7,6 +7,7 @@
 //   higher priority and wins the first election.
 // - IPv6 addresses go in virtual_ipaddress_excluded: keepalived moves them with the instance without advertising them
 //   (a VRRP instance advertises one address family).
+// - The LB's addresses on private networks move with the same instance, each on the node's interface to that network.
 import { isIP, isIPv4 } from 'node:net';
 import { checkInterface, checkNodeAddress, checkNodeName, checkVrid } from '../cluster/names.js';
 
@@ -21,6 +22,8 @@ export interface VrrpLb {
   /** 0: placed first (higher priority); 1: the other node. */
   slot: number;
   addresses: string[];
+  /** Its addresses on private networks, with this node's interface to each network. */
+  privateAddresses: { address: string; iface: string }[];
   /** The other node's address, or null while the LB has only this node. */
   peerAddress: string | null;
 }
@@ -47,15 +50,17 @@ export function renderKeepalived(node: KeepalivedNode, lbs: VrrpLb[]): string {
     if (vrids.has(checkVrid(lb.vrid))) throw new Error(`VRID ${lb.vrid} given to two LBs`);
     vrids.add(lb.vrid);
     if (lb.slot !== 0 && lb.slot !== 1) throw new Error(`slot ${lb.slot} of LB ${lb.lbId} is not 0 or 1`);
-    const v4 = lb.addresses.map(checkAddress).filter((a) => isIPv4(a));
-    const v6 = lb.addresses.filter((a) => !isIPv4(a));
+    const all = [...lb.addresses.map((a) => ({ address: checkAddress(a), iface })),
+      ...lb.privateAddresses.map((p) => ({ address: checkAddress(p.address), iface: checkInterface(p.iface) }))];
+    const v4 = all.filter((a) => isIPv4(a.address));
+    const v6 = all.filter((a) => !isIPv4(a.address));
     if (!v4.length) continue; // nothing to advertise for: an LB with no IPv4 address is left out
     out.push(`vrrp_instance lb_${lb.lbId} {`, '  state BACKUP', '  nopreempt', `  interface ${iface}`,
       `  virtual_router_id ${lb.vrid}`, `  priority ${PRIORITY[lb.slot]}`, `  advert_int ${ADVERT_INT_S}`,
       `  unicast_src_ip ${src}`);
     if (lb.peerAddress) out.push(`  unicast_peer {`, `    ${checkNodeAddress(lb.peerAddress)}`, '  }');
-    out.push('  virtual_ipaddress {', ...v4.map((a) => `    ${a}/32 dev ${iface}`), '  }');
-    if (v6.length) out.push('  virtual_ipaddress_excluded {', ...v6.map((a) => `    ${a}/128 dev ${iface}`), '  }');
+    out.push('  virtual_ipaddress {', ...v4.map((a) => `    ${a.address}/32 dev ${a.iface}`), '  }');
+    if (v6.length) out.push('  virtual_ipaddress_excluded {', ...v6.map((a) => `    ${a.address}/128 dev ${a.iface}`), '  }');
     out.push('}', '');
   }
   return out.join('\n');

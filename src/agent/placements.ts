@@ -48,10 +48,10 @@ export class NodePlacements {
   }
 
   /** The LB's VRRP instance on this node. */
-  vrrp(lbId: string, addresses: string[]): VrrpLb | null {
+  vrrp(lbId: string, addresses: Pick<VrrpLb, 'addresses' | 'privateAddresses'>): VrrpLb | null {
     const own = this.own(lbId);
     if (!own) return null;
     const other = this.mine.get(lbId)!.find((p) => p.node !== this.node);
-    return { lbId, vrid: own.vrid, slot: own.slot, addresses, peerAddress: other ? this.addresses.get(other.node) ?? null : null };
+    return { lbId, vrid: own.vrid, slot: own.slot, ...addresses, peerAddress: other ? this.addresses.get(other.node) ?? null : null };
   }
 }

@@ -6,6 +6,7 @@ import { isIPv4 } from 'node:net';
 const NODE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** A Linux interface name (IFNAMSIZ is 16 with the NUL). */
 const IFACE = /^[A-Za-z0-9_.-]{1,15}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** VRRP's virtual router id is one byte, 0 reserved: at most 255 LBs on one layer-2 segment. */
 export const MAX_VRID = 255;
@@ -33,3 +34,16 @@ export function checkVrid(vrid: number): number {
 }
 
 export const peerPort = (vrid: number): number => PEER_PORT_BASE + checkVrid(vrid);
+
+/** An agent's `--private-network ID=IFACE` entries: private network id (a UUID, lowercased) → this node's interface on it. */
+export function parsePnInterfaces(entries: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of entries.map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([0-9a-fA-F-]{36})=(.+)$/.exec(e);
+    if (!m || !UUID.test(m[1].toLowerCase())) throw new Error(`--private-network ${e}: expected ID=INTERFACE with a UUID as ID`);
+    const id = m[1].toLowerCase();
+    if (out.has(id)) throw new Error(`--private-network ${e}: network ${id} is given twice`);
+    out.set(id, checkInterface(m[2]));
+  }
+  return out;
+}

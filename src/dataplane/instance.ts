@@ -29,6 +29,8 @@ export interface InstanceOptions extends HaproxyOptions {
   edgeServicesIps?: string[];
   /** The LB's HAProxy peers when it runs on an HA pair of nodes (agents); none on a single node. */
   peersOf?: (lbId: string) => PeerSet | null;
+  /** RenderOptions.pnSource (off on agents). */
+  pnSource?: boolean;
 }
 
 interface Applied {
@@ -149,7 +151,7 @@ export class LbInstance {
     const serverIds = assignServerIds(this.state.serverIds, next);
     const opts: RenderOptions = {
       runDir: this.proc.paths.dir, serverIds, maxconn: this.opts.maxconn, fdLimit: FD_LIMIT, certDir: this.opts.certDir,
-      quic: this.opts.quic, peers: this.opts.peersOf?.(this.lbId) ?? null,
+      quic: this.opts.quic, peers: this.opts.peersOf?.(this.lbId) ?? null, pnSource: this.opts.pnSource,
     };
     let config: string;
     let lists: Map<string, string>;
@@ -228,7 +230,7 @@ export class LbInstance {
   }
 
   private get poolOptions(): PoolChangeOptions {
-    return { drainTimeoutMs: this.opts.drainTimeoutMs ?? 2000 };
+    return { drainTimeoutMs: this.opts.drainTimeoutMs ?? 2000, pnSource: this.opts.pnSource };
   }
 
   /** True when `next` differs from what runs only in pools and max_connections (a runtime-only change). */

@@ -4,6 +4,7 @@ import type { Lb } from '../domain/lbs.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
 import { backendName, dynamicCookieKey, serverName } from './names.js';
 import { serverArgs } from './render.js';
+import { pnSourceLb } from './render-pn.js';
 import { sleep, type MasterCli } from './runtime.js';
 import { uniquePool, type ServerIds } from './server-ids.js';
 
@@ -49,6 +50,8 @@ export function withPoolsOf(prev: LbSnapshot, next: LbSnapshot): LbSnapshot {
 export interface PoolChangeOptions {
   /** How long removed servers may finish their sessions in DRAIN before they are cut. */
   drainTimeoutMs: number;
+  /** As RenderOptions.pnSource: added servers connect from the LB's private addresses (default). */
+  pnSource?: boolean;
 }
 
 async function expectEmpty(what: string, answer: Promise<string>): Promise<void> {
@@ -66,7 +69,7 @@ export async function applyPoolChanges(cli: MasterCli, changes: PoolChange[], id
       // A dynamic server starts in MAINT with checks off. Once enabled it would be UP before its first check, so it
       // is forced down right after `enable server` (before it, `enable server` would undo it): traffic starts only
       // after `rise` passing checks (pitfall 3).
-      const answer = await cli.worker([`add server ${s} ${serverArgs(c.backend, ip, ids[c.backend.id][ip], c.lb)}`,
+      const answer = await cli.worker([`add server ${s} ${serverArgs(c.backend, ip, ids[c.backend.id][ip], pnSourceLb(c.lb, opts.pnSource))}`,
         `enable health ${s}`, `enable server ${s}`, `set server ${s} health down`]);
       if (!answer.includes('New server registered.') || answer.replace('New server registered.', '').trim()) {
         throw new Error(`add server ${s}: ${answer.trim()}`);

@@ -13,3 +13,8 @@ export function pnSourceArgs(lb: Lb, serverIp: string): string {
   const a = (lb.privateNetworks ?? []).find((n) => inRange(serverIp, n.cidr));
   return a ? ` source ${safeIp('private network address', a.address)}` : '';
 }
+
+/** The LB whose private addresses its servers connect from, or null when they leave from the node's own (agents). */
+export function pnSourceLb(lb: Lb, pnSource = true): Lb | null {
+  return pnSource ? lb : null;
+}

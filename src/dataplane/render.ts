@@ -12,7 +12,7 @@ import {
 import { accessLogLines } from './render-logs.js';
 import { metricsSection } from './render-metrics.js';
 import { profileLines } from './render-profile.js';
-import { pnBindAddresses, pnSourceArgs } from './render-pn.js';
+import { pnBindAddresses, pnSourceArgs, pnSourceLb } from './render-pn.js';
 export { DEFAULT_MAXCONN } from './render-profile.js';
 import { http3Lines, quicTls } from './render-http3.js';
 import { acmeListener, frontendTls, type FrontendTls, type TlsPaths } from './render-tls.js';
@@ -36,6 +36,11 @@ export interface RenderOptions {
   certDir?: string;
   /** The LB's HAProxy peers on the nodes of an HA pair (render-peers.ts); none on a single node. */
   peers?: PeerSet | null;
+  /**
+   * Servers inside the LB's private networks connect from its address there (`source`, the default). Off on agents:
+   * only the VRRP master holds that address, and the backup's checks must still reach the servers.
+   */
+  pnSource?: boolean;
 }
 
 /** `retries` when max_retries is null (HAProxy's own default). */
@@ -190,7 +195,8 @@ function backendTimeouts(b: Backend): string[] {
     `timeout server ${ms('timeout_server', orDefault(b.timeoutServerMs, BACKEND_DEFAULTS.timeoutServerMs))}`];
 }
 
-function backendSection(b: Backend, ids: Record<string, number>, lb: Lb, peers: boolean): string[] {
+/** `sourceLb`: the LB whose private addresses servers connect from (render-pn.ts), or null for the node's own. */
+function backendSection(b: Backend, ids: Record<string, number>, sourceLb: Lb | null, peers: boolean): string[] {
   checkEnums(b);
   const http = b.forwardProtocol === 'http';
   const L = [`mode ${b.forwardProtocol}`, `balance ${b.algorithm}`,
@@ -222,7 +228,7 @@ function backendSection(b: Backend, ids: Record<string, number>, lb: Lb, peers: 
   const out = [`backend ${backendName(b.id)}`, ...L.map((l) => `  ${l}`)];
   const options = serverOptions(b);
   // Up to 100 servers per backend, 300 backends: one string per line, indentation included.
-  for (const s of servers) out.push(`  server ${serverName(s.ip)} ${serverLineArgs(b, s.ip, s.id, options, lb)}`);
+  for (const s of servers) out.push(`  server ${serverName(s.ip)} ${serverLineArgs(b, s.ip, s.id, options, sourceLb)}`);
   return out;
 }
 
@@ -316,7 +322,7 @@ export function renderConfig(snapshot: LbSnapshot, opts: RenderOptions): string 
   const peers = peersLines(snapshot, opts.peers ?? null);
   if (peers.length) out.push(...peers, '');
   for (const b of byId(snapshot.backends)) {
-    out.push(...backendSection(b, opts.serverIds[b.id] ?? {}, snapshot.lb, peers.length > 0), '');
+    out.push(...backendSection(b, opts.serverIds[b.id] ?? {}, pnSourceLb(snapshot.lb, opts.pnSource), peers.length > 0), '');
     if (hasFailover(b)) out.push(...failoverSection(b), '');
   }
   return out.join('\n');

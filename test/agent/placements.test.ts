@@ -14,8 +14,10 @@ test('an agent sees its LBs, their peers and VRRP instance, and which LBs to app
   assert.deepEqual(p.ids(), [LB]);
   assert.deepEqual(p.peers(LB), { local: 'a', peers: [{ name: 'a', address: '198.18.0.11', port: 41007 },
     { name: 'b', address: '198.18.0.12', port: 41007 }] });
-  assert.deepEqual(p.vrrp(LB, ['198.18.0.100']), { lbId: LB, vrid: 7, slot: 0, addresses: ['198.18.0.100'], peerAddress: '198.18.0.12' });
-  assert.equal(p.vrrp('other', []), null);
+  const pn = [{ address: '10.9.0.5', iface: 'eth1' }];
+  assert.deepEqual(p.vrrp(LB, { addresses: ['198.18.0.100'], privateAddresses: pn }),
+    { lbId: LB, vrid: 7, slot: 0, addresses: ['198.18.0.100'], privateAddresses: pn, peerAddress: '198.18.0.12' });
+  assert.equal(p.vrrp('other', { addresses: [], privateAddresses: [] }), null);
 
   // Nothing changed: nothing to apply. The peer's address changed, or the peer moved: apply again.
   assert.deepEqual(p.update(nodes, [at('a', 0), at('b', 1)]), []);
@@ -31,5 +33,5 @@ test('an LB alone on this node has no peers and a VRRP instance without a unicas
   const p = new NodePlacements('a');
   p.update(nodes, [at('a', 0)]);
   assert.equal(p.peers(LB), null);
-  assert.equal(p.vrrp(LB, ['198.18.0.100'])!.peerAddress, null);
+  assert.equal(p.vrrp(LB, { addresses: ['198.18.0.100'], privateAddresses: [] })!.peerAddress, null);
 });

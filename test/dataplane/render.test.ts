@@ -21,6 +21,17 @@ test('golden: a snapshot using every field renders to the committed config', () 
   assert.equal(cfg, readFileSync(file, 'utf8'));
 });
 
+test('on agents (pnSource off) servers inside a private network leave from the node\'s own address; the LB still binds its own', () => {
+  const input = JSON.parse(readFileSync(new URL('all-fields.json', goldenDir), 'utf8')) as
+    { snapshot: LbSnapshot; options: RenderOptions };
+  const single = renderConfig(input.snapshot, input.options);
+  const agents = renderConfig(input.snapshot, { ...input.options, pnSource: false });
+  assert.match(single, / source 10\.0\.0\.2$/m);
+  assert.doesNotMatch(agents, / source /);
+  assert.equal(agents, single.replaceAll(' source 10.0.0.2', ''), 'nothing else differs');
+  assert.match(agents, /bind 10\.0\.0\.2:/);
+});
+
 test('rendering does not depend on the order of sections, addresses or pools', () => {
   const input = JSON.parse(readFileSync(new URL('all-fields.json', goldenDir), 'utf8')) as
     { snapshot: LbSnapshot; options: RenderOptions };

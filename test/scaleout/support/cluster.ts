@@ -19,10 +19,12 @@ export interface Agent {
   output: string;
 }
 
-/** Starts the node's agent, on a new data dir or (a restart) on the one given. */
-export function startAgent(lab: NetLab, node: Node, storeUrl: string, dataDir = mkdtempSync(join(tmpdir(), `fulcrum-${node.name}-`))): Agent {
+/** Starts the node's agent, on a new data dir or (a restart) on the one given; `extraArgs` are more of its flags. */
+export function startAgent(lab: NetLab, node: Node, storeUrl: string, dataDir = mkdtempSync(join(tmpdir(), `fulcrum-${node.name}-`)),
+  extraArgs: string[] = []): Agent {
   const child = lab.spawnIn(node, process.execPath, [BIN, 'agent', '--node', node.name, '--interface', node.iface,
-    '--node-address', node.address, '--data-dir', dataDir, '--metrics-listen', `${node.address}:${NODE_METRICS_PORT}`, '--log-level', 'warn'],
+    '--node-address', node.address, '--data-dir', dataDir, '--metrics-listen', `${node.address}:${NODE_METRICS_PORT}`, '--log-level', 'warn',
+    ...extraArgs],
   { env: { ...process.env, FULCRUM_STORE: storeUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
   const a: Agent = { node, dataDir, child, output: '' };
   child.stdout!.on('data', (d) => { a.output += d; });
