@@ -204,8 +204,9 @@ export class HaproxyProcess {
   }
 
   /**
-   * Seamless reload onto `configText` (already validated). Applied only when `show proc` shows a new worker; on
-   * failure the old worker keeps serving, the previous config file is restored, and this throws with the reason.
+   * Seamless reload onto `configText`. Applied only when `show proc` shows a new worker; when the master refuses the
+   * config (or cannot bind), the old worker keeps serving, the previous config file is restored, and this throws with
+   * HAProxy's alerts.
    */
   async reload(configText: string): Promise<void> {
     const start = performance.now();
@@ -235,7 +236,9 @@ export class HaproxyProcess {
           return;
         }
         if (p.failed > 0) {
-          why = (await this.logSince(logStart)) || 'HAProxy refused the configuration';
+          // The master logs its alerts; should the log hold none (rotated meanwhile), `haproxy -c` names the problem
+          // when it is in the config.
+          why = (await this.logSince(logStart)) || (await this.validate(configText)) || 'HAProxy refused the configuration';
           break;
         }
       }
