@@ -68,9 +68,9 @@ export class LbInstance {
     return this.state.applied?.snapshot ?? null;
   }
 
-  /** True while an operation is queued or running. */
+  /** True while an operation is queued or running, or the master still re-executes after a reload. */
   get busy(): boolean {
-    return this.pending > 0;
+    return this.pending > 0 || this.proc.reexecuting;
   }
 
   isAlive(): boolean {

@@ -1,5 +1,6 @@
 // Configs HAProxy refuses when the master reloads onto them (no `haproxy -c` runs first): the apply reads as refused
-// with HAProxy's own reason, the old worker keeps serving what it served and the file on disk still describes it; and
+// with HAProxy's own reason, the old worker keeps serving what it served and the file on disk still describes it; a
+// reload reads as applied once its new worker answers, and the master's commands wait while it re-executes; and
 // the global line that spares each start and reload the load of the system CAs never breaks a runtime `add server`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,7 +77,9 @@ test('a port another process holds: the reload cannot bind, with HAProxy\'s reas
   await expectRefused({ ...snap, frontends: [...snap.frontends, makeFrontend('fe3', lbId, 'be1', taken)] }, /cannot bind/);
 });
 
-test('after refusals, a valid reload-class change applies on a new worker and the next pool change needs no reload', async () => {
+test('after refusals, a valid reload applies on a new worker; the commands right after it wait for the re-executing master', async () => {
+  // reload() returns once the new worker answers on its admin socket, while the master still re-executes: showProc and
+  // the pool change's runtime commands below are sent at once and must wait for it, not fail or fall back to a reload.
   const before = await proc().showProc();
   snap = withBackend(snap, 'be1', { timeoutServerMs: 12_345 });
   assert.deepEqual(await dp.apply(snap), { ok: true });
