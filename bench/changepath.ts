@@ -64,11 +64,11 @@ export interface ChangePathResult {
   addTraffic: Dist;
   /** API answer → the last request the removed server got (0 when none came after the answer). */
   removeTraffic: Dist;
-  /** API answer → LB `ready` (runtime commands, then `haproxy -c` and the file written). */
+  /** API answer → LB `ready` (runtime commands, then the file written). */
   poolReady: Dist;
   /** API answer → traffic follows the new algorithm, roundrobin ↔ first (a seamless reload). */
   reloadTraffic: Dist;
-  /** API answer → LB `ready` (render, `haproxy -c`, reload confirmed by `show proc`). */
+  /** API answer → LB `ready` (render, reload confirmed by `show proc`). */
   reloadReady: Dist;
   mixed: { changes: number; planned: number; byKind: Record<string, number>; seconds: number; requests: number; failed: number; errors: string[] };
 }

@@ -131,9 +131,9 @@ function blocks(r: Any): Record<string, string> {
       row('add a server → registered and enabled in the worker (runtime API; the part without checks)', c.addRuntime, '≤ 50 ms'),
       row('add a server → its first request (held DOWN until 2 passing checks)', c.addTraffic, 'bounded by the checks'),
       row('remove a server → its last request', c.removeTraffic, '≤ 50 ms'),
-      row('pool change (add or remove) → LB `ready` (runtime, then `haproxy -c` and the file)', c.poolReady, '–'),
+      row('pool change (add or remove) → LB `ready` (runtime, then the file)', c.poolReady, '–'),
       row('reload-class change (algorithm + timeout) → traffic follows it', c.reloadTraffic, '≤ 500 ms'),
-      row('reload-class change → LB `ready` (validated reload confirmed)', c.reloadReady, '–'),
+      row('reload-class change → LB `ready` (reload confirmed by `show proc`)', c.reloadReady, '–'),
     ]);
     b.mixed = table(['changes', 'add / remove / set servers / reload-class', 'duration s', 'requests', 'failed'],
       [[String(c.mixed.changes), `${c.mixed.byKind.add} / ${c.mixed.byKind.remove} / ${c.mixed.byKind.set} / ${c.mixed.byKind.reload}`,
@@ -157,8 +157,8 @@ function blocks(r: Any): Record<string, string> {
       ['size of the LB built through the API', g.size], ...(g.fdNote ? [['why not the full size', g.fdNote]] : []),
       ['building it through the API (backends with their servers, then frontends)', `${num(g.buildSeconds)} s`],
       ['last API call → LB ready', `${num(g.firstApplyMs)} ms`],
-      ['reload-class change → ready (render, -c, reload)', g.reloadReadyMs.map((x: number) => `${num(x)} ms`).join(', ')],
-      ['pool change → ready (runtime, then -c and the file)', g.poolReadyMs.map((x: number) => `${num(x)} ms`).join(', ')],
+      ['reload-class change → ready (render, reload)', g.reloadReadyMs.map((x: number) => `${num(x)} ms`).join(', ')],
+      ['pool change → ready (runtime, then the file)', g.poolReadyMs.map((x: number) => `${num(x)} ms`).join(', ')],
       ...Object.entries(g.memory as Record<string, Any>).map(([n, v]) => [`memory: ${n}`, `RSS ${mb(v.rss)} MB, PSS ${mb(v.pss)} MB`]),
     ]);
     b.scale_api = table(['request at that size', 'req/s achieved', 'p50 ms', 'p99 ms', 'serve CPU µs/req'],

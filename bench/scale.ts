@@ -50,7 +50,7 @@ export interface ScaleResult {
     firstApplyMs: number;
     /** ms, API answer → ready, for a reload-class change (timeout_server of one backend). */
     reloadReadyMs: number[];
-    /** ms, API answer → ready, for a pool change (one address of one backend replaced): runtime, then -c + write. */
+    /** ms, API answer → ready, for a pool change (one address of one backend replaced): runtime, then the file. */
     poolReadyMs: number[];
     api: Record<string, { label: string; command: string; result: CannonResult }>;
     memory: Record<string, Memory>;

@@ -7,7 +7,7 @@ import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { checkId } from './names.js';
-import { MasterCli, parseShowProc, sleep, type ProcList } from './runtime.js';
+import { MasterCli, cli, parseShowProc, sleep, type ProcList } from './runtime.js';
 import { carryOverState } from './server-state.js';
 
 export interface LbPaths {
@@ -82,6 +82,8 @@ export function pidAlive(pid: number): boolean {
 export class HaproxyProcess {
   readonly cli: MasterCli;
   private pid: number | null = null;
+  /** True while the master re-executes after a reload its new worker already confirmed (see reloadNow). */
+  private masterReexecuting = false;
   private readonly bin: string;
   private readonly startTimeoutMs: number;
   private readonly reloadTimeoutMs: number;
@@ -111,6 +113,11 @@ export class HaproxyProcess {
 
   isAlive(): boolean {
     return this.pid !== null && pidAlive(this.pid) && this.isOurs(this.pid);
+  }
+
+  /** The master re-executes itself: it answers nothing and its command line may not read as ours for a moment. */
+  get reexecuting(): boolean {
+    return this.masterReexecuting;
   }
 
   /** Runs `haproxy -c` on the text; null when valid, else HAProxy's messages. */
@@ -204,8 +211,9 @@ export class HaproxyProcess {
   }
 
   /**
-   * Seamless reload onto `configText` (already validated). Applied only when `show proc` shows a new worker; on
-   * failure the old worker keeps serving, the previous config file is restored, and this throws with the reason.
+   * Seamless reload onto `configText`. Applied only when `show proc` shows a new worker; when the master refuses the
+   * config (or cannot bind), the old worker keeps serving, the previous config file is restored, and this throws with
+   * HAProxy's alerts.
    */
   async reload(configText: string): Promise<void> {
     const start = performance.now();
@@ -227,6 +235,15 @@ export class HaproxyProcess {
     const deadline = Date.now() + this.reloadTimeoutMs;
     let why = 'no new worker in time';
     while (Date.now() < deadline) {
+      // The new worker answers on the admin socket, which it takes over from the old one, before the master does:
+      // having forked it, the master re-executes once more (20–70 ms here), and its commands wait for that meanwhile.
+      const worker = await this.adminPid();
+      if (worker !== null && !before.workers.includes(worker)) {
+        this.masterReexecuting = true;
+        this.cli.holdUntil(this.masterBack(before.reloads, deadline).finally(() => { this.masterReexecuting = false; }));
+        await writeAtomic(this.paths.lastGood, configText);
+        return;
+      }
       // Short probes: a connection accepted while the master re-executes can hang until the socket is reset.
       const p = await this.showProc(PROBE_TIMEOUT_MS).catch(() => null);
       if (p && p.reloads > before.reloads) {
@@ -235,7 +252,9 @@ export class HaproxyProcess {
           return;
         }
         if (p.failed > 0) {
-          why = (await this.logSince(logStart)) || 'HAProxy refused the configuration';
+          // The master logs its alerts; should the log hold none (rotated meanwhile), `haproxy -c` names the problem
+          // when it is in the config.
+          why = (await this.logSince(logStart)) || (await this.validate(configText)) || 'HAProxy refused the configuration';
           break;
         }
       }
@@ -243,6 +262,22 @@ export class HaproxyProcess {
     }
     if (previous !== null) await writeAtomic(this.paths.config, previous);
     throw new HaproxyError(`reload failed: ${why}`);
+  }
+
+  /** The pid of the worker answering on the admin socket; null when none answers. */
+  private async adminPid(): Promise<number | null> {
+    const info = await cli(this.paths.adminSock, 'show info', PROBE_TIMEOUT_MS).catch(() => '');
+    const pid = /^Pid: (\d+)$/m.exec(info);
+    return pid ? Number(pid[1]) : null;
+  }
+
+  /** Resolves (never rejects) once the master lists the worker of its reload after `reloads`, or at `deadline`. */
+  private async masterBack(reloads: number, deadline: number): Promise<void> {
+    while (Date.now() < deadline) {
+      const p = await cli(this.paths.masterSock, 'show proc', PROBE_TIMEOUT_MS).then(parseShowProc, () => null);
+      if (p && p.reloads > reloads && p.workers.length > 0) return;
+      await sleep(RELOAD_POLL_MS);
+    }
   }
 
   /** Replaces the config file without reloading (after a runtime change that the file must reproduce). */

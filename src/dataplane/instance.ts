@@ -1,5 +1,7 @@
 // One load balancer's data plane: makes its HAProxy process match a snapshot. Runtime API first (pools and
-// max_connections), one validated seamless reload for anything else. Operations on one LB run one at a time.
+// max_connections), one seamless reload for anything else. Operations on one LB run one at a time.
+// No `haproxy -c` on any path: the master parses the config as it starts or reloads and refuses it with the same alerts,
+// keeping the old worker (haproxy.ts), so a check first would only add its 10–60 ms of CPU to every change.
 import { readFile } from 'node:fs/promises';
 import type { ApplyResult } from '../control/port.js';
 import type { LbSnapshot } from '../domain/snapshot.js';
@@ -68,9 +70,9 @@ export class LbInstance {
     return this.state.applied?.snapshot ?? null;
   }
 
-  /** True while an operation is queued or running. */
+  /** True while an operation is queued or running, or the master still re-executes after a reload. */
   get busy(): boolean {
-    return this.pending > 0;
+    return this.pending > 0 || this.proc.reexecuting;
   }
 
   isAlive(): boolean {
@@ -175,41 +177,27 @@ export class LbInstance {
     const runtime = () => pushRuleLists(this.proc.paths.adminSock, changedLists)
       .then(() => swapCertificates(this.proc.paths.adminSock, renewed)).then(() => true, () => false);
     if (alive && prev?.config === config) {
-      // Nothing else HAProxy sees changed (names, tags, subnet lists, renewed certificates): no check, no reload.
+      // Nothing else HAProxy sees changed (names, tags, subnet lists, renewed certificates): no reload.
       if (!(await runtime())) return this.reloadOnto(next, config, null, lists);
-      await this.save({ snapshot: next, config });
-      await pruneRuleLists(this.rulesDir, lists);
-      return { ok: true };
+      return this.applied(next, config, lists);
     }
     // A change of pools and max_connections only (the config rendered from the old snapshot with the new pools is the
-    // new config): the runtime commands go first, so the change reaches traffic in milliseconds instead of waiting for
-    // `haproxy -c` (60–130 ms of CPU); the file is validated and written after, so it still reproduces the runtime state.
+    // new config): in force once the runtime commands return. The file is then written as is: it holds the server
+    // arguments the worker just accepted through `add server`, which parses them as a server line does.
     if (alive && prev && this.poolsOnly(prev, next, opts, config)) {
       const done = await applyPoolChanges(this.proc.cli, diffPools(prev.snapshot, next), serverIds, this.poolOptions)
         .then(runtime, () => false);
-      const refused = await this.proc.validate(config);
-      if (refused) return this.restore(prev, `HAProxy refused the configuration: ${refused}`);
-      if (done) {
-        await this.proc.writeConfig(config);
-        await this.save({ snapshot: next, config });
-        await pruneRuleLists(this.rulesDir, lists);
-        return { ok: true };
-      }
-      // Partly applied: the reload below makes the worker match the (validated) file again.
-      return this.reloadOnto(next, config, null, lists);
+      // Partly applied: a reload makes the worker match the file again.
+      if (!done) return this.reloadOnto(next, config, null, lists);
+      await this.proc.writeConfig(config);
+      return this.applied(next, config, lists);
     }
     if (!alive) {
-      // No `haproxy -c` first: starting parses the config the same way and fails with the same alerts, at half the
-      // CPU (what starting many LBs at once is bound by).
       this.shouldRun = false;
       await this.proc.start(config);
       this.shouldRun = true;
-      await this.save({ snapshot: next, config });
-      await pruneRuleLists(this.rulesDir, lists);
-      return { ok: true };
+      return this.applied(next, config, lists);
     }
-    const refused = await this.proc.validate(config);
-    if (refused) return { ok: false, reason: `HAProxy refused the configuration: ${refused}` };
     // Pool changes go through the runtime API even when a reload follows: the running worker drains removed servers and
     // holds added ones DOWN until they pass a check, and the state file carries that over the reload.
     let running: Applied | null = prev;
@@ -243,22 +231,16 @@ export class LbInstance {
     }
   }
 
-  /**
-   * The runtime change went through but HAProxy refuses the file that would reproduce it (not expected: `add server`
-   * parses the same arguments): a reload onto the previous, valid config puts the worker back where its file is.
-   */
-  private async restore(prev: Applied, reason: string): Promise<ApplyResult> {
-    try {
-      await this.proc.reload(prev.config);
-      await this.save(prev);
-    } catch {
-      await this.save(null); // unknown: the next apply reloads
-    }
-    return { ok: false, reason };
+  /** Records `next` as what runs, once HAProxy runs it, and drops the subnet lists it no longer names. */
+  private async applied(next: LbSnapshot, config: string, lists: Map<string, string>): Promise<ApplyResult> {
+    await this.save({ snapshot: next, config });
+    await pruneRuleLists(this.rulesDir, lists);
+    return { ok: true };
   }
 
   /**
-   * Seamless reload onto `config`; on failure the old worker keeps serving what `running` describes. The stick-table
+   * Seamless reload onto `config`; on failure (HAProxy refused the config or could not bind) the old worker keeps
+   * serving what `running` describes, and the reason is HAProxy's. The stick-table
    * pins of the backends that keep table stickiness are carried into the new worker (stick-tables.ts).
    */
   private async reloadOnto(next: LbSnapshot, config: string, running: Applied | null, lists: Map<string, string>): Promise<ApplyResult> {
@@ -272,8 +254,7 @@ export class LbInstance {
       return { ok: false, reason: message(e) };
     }
     const lost = pins.size ? await writePins(this.proc.cli, pins).then(() => null, message) : null;
-    await this.save({ snapshot: next, config });
-    await pruneRuleLists(this.rulesDir, lists);
-    return lost ? { ok: false, reason: `applied, but the sticky-session table was not carried over: ${lost}` } : { ok: true };
+    const done = await this.applied(next, config, lists);
+    return lost ? { ok: false, reason: `applied, but the sticky-session table was not carried over: ${lost}` } : done;
   }
 }

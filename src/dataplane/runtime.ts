@@ -60,17 +60,25 @@ function exchange(socketPath: string, text: string, label: string, timeoutMs: nu
 
 /** The master socket of one master-worker process. */
 export class MasterCli {
+  /** Commands wait for it while the master is known not to answer (see holdUntil). */
+  private answering: Promise<void> = Promise.resolve();
+
   constructor(readonly socketPath: string, readonly timeoutMs = DEFAULT_CLI_TIMEOUT_MS) {}
+
+  /** Holds every command until `back` resolves (it must not reject): the master re-executes meanwhile. */
+  holdUntil(back: Promise<void>): void {
+    this.answering = back;
+  }
 
   /** A command for the master itself (`show proc`, `reload`). */
   master(command: string, timeoutMs = this.timeoutMs): Promise<string> {
-    return cli(this.socketPath, command, timeoutMs);
+    return this.answering.then(() => cli(this.socketPath, command, timeoutMs));
   }
 
   /** Commands for the current worker, run in order on one connection. */
   worker(commands: string | string[]): Promise<string> {
     const list = Array.isArray(commands) ? commands : [commands];
-    return cli(this.socketPath, list.map((c) => `@1 ${c}`), this.timeoutMs);
+    return this.answering.then(() => cli(this.socketPath, list.map((c) => `@1 ${c}`), this.timeoutMs));
   }
 }
 
