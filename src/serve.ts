@@ -16,6 +16,8 @@ import type { DataPlanePort } from './control/port.js';
 import { Reconciler } from './control/reconciler.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
 import { CertificateFiles } from './store/certificate-files.js';
+import { serveCertificatePems } from './store/certificate-pems.js';
+import { PemDataPlane } from './control/pem-dataplane.js';
 import { describeStore, openStore } from './store/open.js';
 import { isUuid } from './domain/validation.js';
 import { LogRotator } from './ops/log-rotation.js';
@@ -31,6 +33,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   mkdirSync(cfg.dataDir, { recursive: true });
   const metrics = new ControlMetrics();
   const store = metrics.meterStore(await openStore(cfg.store, cfg.dataDir, log.child({ component: 'store' })));
+  const pems = serveCertificatePems(cfg, store, new CertificateFiles(cfg.dataDir), log);
   // The agents mode's modules (placement, cluster tables) load only when it is chosen.
   const agents = cfg.dataplane === 'agents'
     ? await (await import('./cluster/agents-mode.js')).startAgentsControl(cfg.store, store, log.child({ component: 'placement' })) : null;
@@ -50,20 +53,21 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   }
   const defaultProjectId = await store.getSetting('default_project_id') ?? await store.initSetting('default_project_id', randomUUID());
 
-  const certificateFiles = new CertificateFiles(cfg.dataDir);
-  const dataPlane: DataPlanePort = metrics.meterDataPlane(!local ? new MemoryDataPlane()
-    : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps,
-      log: log.child({ component: 'dataplane' }), onReload: metrics.onReload }));
+  const haproxy = !local ? null : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: pems.dir, edgeServicesIps: cfg.edgeServicesIps,
+    log: log.child({ component: 'dataplane' }), onReload: metrics.onReload });
+  // On a shared store, a certificate received by another process gets its PEM file from the store before an apply.
+  const dataPlane: DataPlanePort = metrics.meterDataPlane(!haproxy ? new MemoryDataPlane()
+    : pems.shared ? new PemDataPlane(haproxy, pems, false) : haproxy);
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
   const alerts = new Alerts(reconciler.events, store, cfg.smtp ? smtpSender(cfg.smtp) : null, log.child({ component: 'alerts' }));
   // Live reads of backend-stats feed the events of every LB; the poller keeps those of LBs with a subscriber flowing.
   const poller = new StatsPoller(() => subscribedLbIds(store), reconciler);
-  const acmeJob = new AcmeJob(store, dataPlane, certificateFiles, (lbId) => reconciler.settled(lbId), {
+  const acmeJob = new AcmeJob(store, dataPlane, pems, (lbId) => reconciler.settled(lbId), {
     directoryUrl: cfg.acme?.directoryUrl ?? DEFAULTS.acmeDirectory, email: cfg.acme?.email ?? null, caFile: cfg.acme?.caFile ?? null,
     dataDir: cfg.dataDir,
   }, log.child({ component: 'acme' }));
   const app = await buildApi({
-    store, reconciler, pool, zones: cfg.zones, defaultProjectId, certificateFiles, acme: acmeJob,
+    store, reconciler, pool, zones: cfg.zones, defaultProjectId, certificatePems: pems, acme: acmeJob,
     privateNetworks: cfg.privateNetworks, mailRelay: cfg.smtp !== null, instances: agents?.instances,
   }, new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit, adminRateLimit: cfg.adminRateLimit,
     metrics: { control: metrics, dataDir: local ? cfg.dataDir : null, public: cfg.metricsPublic } });

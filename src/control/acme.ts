@@ -16,7 +16,7 @@ import type acme from 'acme-client';
 import type { Logger } from 'pino';
 import { parseCustomChain, sha256, type Certificate } from '../domain/certificates.js';
 import { writeAtomic } from '../dataplane/haproxy.js';
-import type { CertificateFiles } from '../store/certificate-files.js';
+import type { CertificatePems } from '../store/certificate-pems.js';
 import type { Store } from '../store/store.js';
 import type { DataPlanePort } from './port.js';
 
@@ -46,7 +46,7 @@ export class AcmeJob {
   private client: Promise<acme.Client> | null = null;
   private ticking = false;
 
-  constructor(private readonly store: Store, private readonly dataPlane: DataPlanePort, private readonly files: CertificateFiles,
+  constructor(private readonly store: Store, private readonly dataPlane: DataPlanePort, private readonly files: CertificatePems,
     /** Resolves once the LB's data plane runs what is stored now (the reconciler). */
     private readonly settled: (lbId: string) => Promise<void>, private readonly opts: AcmeOptions, private readonly log: Logger) {}
 

@@ -21,7 +21,7 @@ import {
 } from './query.js';
 import {
   ConflictError, certificateChangesConfig, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
-  type Store, type SubscriberFilter,
+  type SealedPemStore, type Store, type SubscriberFilter,
 } from './store.js';
 
 const PG: Dialect = {
@@ -89,7 +89,7 @@ class Conn {
   }
 }
 
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, SealedPemStore {
   private readonly listeners: ChangeListener[] = [];
   /** Tells this store's own notifications (already told at commit) from other processes'. */
   private readonly instance = randomUUID();
@@ -295,6 +295,7 @@ export class PostgresStore implements Store {
     await this.write(() => [id], async (tx) => {
       await this.lockLb(tx, id);
       await tx.run('DELETE FROM frontends WHERE lb_id = ?', id);
+      await tx.run('DELETE FROM certificate_pems WHERE certificate_id IN (SELECT id FROM certificates WHERE lb_id = ?)', id);
       await tx.run('DELETE FROM certificates WHERE lb_id = ?', id);
       await tx.run('DELETE FROM backends WHERE lb_id = ?', id);
       if (releaseIps) await tx.run('DELETE FROM ips WHERE lb_id = ?', id);
@@ -511,6 +512,27 @@ export class PostgresStore implements Store {
 
   async deleteCertificate(id: string): Promise<void> {
     await this.write(() => [], (tx) => tx.run('DELETE FROM certificates WHERE id = ?', id));
+  }
+
+  // ---- sealed PEMs (no change to any LB: the certificate's document, written after, announces a new PEM)
+
+  async putSealedPem(certificateId: string, pemSha256: string, sealed: string): Promise<void> {
+    await this.write(() => [], (tx) => tx.run(`INSERT INTO certificate_pems (certificate_id, pem_sha256, sealed) VALUES (?,?,?)
+      ON CONFLICT (certificate_id, pem_sha256) DO UPDATE SET sealed = excluded.sealed, created_at = now()`, certificateId, pemSha256, sealed));
+  }
+
+  async sealedPem(certificateId: string, pemSha256: string): Promise<string | null> {
+    return (await this.read.rows<{ sealed: string }>('SELECT sealed FROM certificate_pems WHERE certificate_id = ? AND pem_sha256 = ?',
+      certificateId, pemSha256))[0]?.sealed ?? null;
+  }
+
+  async deleteSealedPems(certificateId: string): Promise<void> {
+    await this.write(() => [], (tx) => tx.run('DELETE FROM certificate_pems WHERE certificate_id = ?', certificateId));
+  }
+
+  async sweepSealedPems(graceMs: number): Promise<number> {
+    return this.write(() => [], (tx) => tx.run(`DELETE FROM certificate_pems p WHERE p.created_at < now() - make_interval(secs => ?::float8 / 1000)
+      AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.id = p.certificate_id AND c.doc::jsonb ->> 'pemSha256' = p.pem_sha256)`, graceMs));
   }
 
   async frontendsOfCertificate(certificateId: string): Promise<Frontend[]> {

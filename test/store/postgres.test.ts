@@ -102,7 +102,7 @@ describe('PostgresStore: change feed and migrations', () => {
       const applied = (await server.sql('SELECT set_name, applied FROM fulcrum_migrations', dbName)).trim();
       assert.equal(applied, `store|${STORE_MIGRATIONS.steps.length}`);
       const tables = (await server.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", dbName)).trim();
-      assert.equal(tables, '11', 'ten store tables and fulcrum_migrations');
+      assert.equal(tables, '12', 'eleven store tables and fulcrum_migrations');
       const lb = makeLb(randomUUID());
       await stores[0].createLb(lb, [], []);
       assert.deepEqual(await stores[3].getLb(lb.id), lb);
