@@ -21,7 +21,7 @@ import { lbPaths } from '../../src/dataplane/haproxy.js';
 import { backendName } from '../../src/dataplane/names.js';
 import { cli } from '../../src/dataplane/runtime.js';
 import { parseTable } from '../../src/dataplane/stick-tables.js';
-import { destroyAgent, holds, keepalivedPids, killNode, startAgent, type Agent } from './support/cluster.js';
+import { TEST_PEM_KEY, destroyAgent, holds, keepalivedPids, killNode, startAgent, type Agent } from './support/cluster.js';
 
 const skip = !canUseNetns() ? 'needs root (network namespaces)'
   : spawnSync('keepalived', ['--version']).error ? 'needs keepalived (scripts/install.sh --test)' : false;
@@ -80,7 +80,7 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
       servers.push(await startHttpServer(lab.addHostAddress(202), 's2', servers[0].port));
       clients = [2, 3, 4, 5].map((n) => lab.addHostAddress(n));
       fillers = [6, 7, 8, 9].map((n) => lab.addHostAddress(n));
-      api = await Fulcrum.start({ dataplane: 'agents', ipPool: `${lab.prefix}.100,${lab.prefix}.101,${lab.prefix}.102`, env: { FULCRUM_STORE: url } });
+      api = await Fulcrum.start({ dataplane: 'agents', ipPool: `${lab.prefix}.100,${lab.prefix}.101,${lab.prefix}.102`, env: { FULCRUM_STORE: url, FULCRUM_PEM_KEY: TEST_PEM_KEY } });
       sdk = api.sdk();
       for (const n of lab.nodes) agents.push(startAgent(lab, n, url));
       // Every node registered before the first LB is placed (else it would go to the nodes that started first).

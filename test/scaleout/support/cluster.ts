@@ -2,12 +2,16 @@
 // each with its own data dir, and the means to fail a node the way a crash does (SIGKILL of its agent, HAProxy and
 // keepalived, found by the PIDs we started and those under its data dir).
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from '../../helpers/fulcrum.js';
 import { haproxyPidsOf } from '../../helpers/procs.js';
 import type { NetLab, Node } from '../../fixtures/netns.js';
+
+/** The PEM sealing key of this test run's API servers and agents (FULCRUM_PEM_KEY). */
+export const TEST_PEM_KEY = randomBytes(32).toString('base64');
 
 export interface Agent {
   node: Node;
@@ -16,11 +20,12 @@ export interface Agent {
   output: string;
 }
 
-/** Starts the node's agent, on a new data dir or (a restart) on the one given. */
-export function startAgent(lab: NetLab, node: Node, storeUrl: string, dataDir = mkdtempSync(join(tmpdir(), `fulcrum-${node.name}-`))): Agent {
+/** Starts the node's agent, on a new data dir or (a restart) on the one given; `pemKey` other than the API servers' to test a mismatch. */
+export function startAgent(lab: NetLab, node: Node, storeUrl: string, dataDir = mkdtempSync(join(tmpdir(), `fulcrum-${node.name}-`)),
+  pemKey = TEST_PEM_KEY): Agent {
   const child = lab.spawnIn(node, process.execPath, [BIN, 'agent', '--node', node.name, '--interface', node.iface,
     '--node-address', node.address, '--data-dir', dataDir, '--log-level', 'warn'],
-  { env: { ...process.env, FULCRUM_STORE: storeUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
+  { env: { ...process.env, FULCRUM_STORE: storeUrl, FULCRUM_PEM_KEY: pemKey }, stdio: ['ignore', 'pipe', 'pipe'] });
   const a: Agent = { node, dataDir, child, output: '' };
   child.stdout!.on('data', (d) => { a.output += d; });
   child.stderr!.on('data', (d) => { a.output += d; });

@@ -1,0 +1,232 @@
+// Certificates on HA pairs, in network namespaces (root only), with the fixtures of ha.test.ts: two nodes running
+// `fulcrum agent`, PostgreSQL and `serve --dataplane agents` in the host namespace. A certificate imported through the
+// API (its PEM sealed in the store under FULCRUM_PEM_KEY) is served by the HTTPS frontend of both nodes; a renewal
+// written to the store (as the ACME job writes it) is swapped on both without a reload; an agent with another key
+// reports its instance `error` naming the key while its pair serves; the master node killed, the other serves the
+// same certificate. Every wait is bounded; namespaces, bridge, processes and temp dirs go away in `after`.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { after, before, describe, test } from 'node:test';
+import type { Lbv1 } from '@scaleway/sdk-lb';
+import { parseCustomChain, sha256 } from '../../src/domain/certificates.js';
+import { lbPaths } from '../../src/dataplane/haproxy.js';
+import { cli } from '../../src/dataplane/runtime.js';
+import { CertificateFiles } from '../../src/store/certificate-files.js';
+import { CertificatePems } from '../../src/store/certificate-pems.js';
+import { readPemKey } from '../../src/store/pem-seal.js';
+import { PostgresStore } from '../../src/store/postgres.js';
+import { canUseNetns, createNetLab, type NetLab } from '../fixtures/netns.js';
+import { Pki } from '../fixtures/pki.js';
+import { startPostgres, type Postgres } from '../fixtures/postgres.js';
+import { startHttpServer, waitFor, type HttpTestServer } from '../fixtures/servers.js';
+import { Fulcrum } from '../helpers/fulcrum.js';
+import { haproxyPidsOf } from '../helpers/procs.js';
+import { fastCheck, report } from '../e2e/support/lb.js';
+import { TEST_PEM_KEY, destroyAgent, holds, killNode, startAgent, type Agent } from './support/cluster.js';
+
+const skip = !canUseNetns() ? 'needs root (network namespaces)'
+  : spawnSync('keepalived', ['--version']).error ? 'needs keepalived (scripts/install.sh --test)' : false;
+
+const PORT = 8443;
+const NAME = 'shop.fulcrum.test';
+
+/** SHA-1 fingerprint as the API shows it (hex, lowercase). */
+const fingerprintOf = (der: Buffer) => new X509Certificate(der).fingerprint.replaceAll(':', '').toLowerCase();
+
+/** One HTTPS request to the LB: the served leaf's fingerprint and the answer's body (the backend server's id). */
+function httpsGet(host: string, ca: string): Promise<{ fingerprint: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = tlsConnect({ host, port: PORT, servername: NAME, ca, timeout: 3000 }, () => {
+      const fingerprint = fingerprintOf(sock.getPeerCertificate().raw);
+      let text = '';
+      sock.on('data', (d: Buffer) => { text += d.toString('utf8'); });
+      sock.on('end', () => resolve({ fingerprint, body: text.split('\r\n\r\n').slice(1).join('\r\n\r\n') }));
+      sock.end(`GET / HTTP/1.0\r\nHost: ${NAME}\r\n\r\n`);
+    });
+    sock.once('timeout', () => sock.destroy(new Error('HTTPS request timed out')));
+    sock.once('error', reject);
+  });
+}
+
+describe('certificates on HA pairs', { skip, timeout: 240_000 }, () => {
+  let lab: NetLab;
+  let pg: Postgres;
+  let pki: Pki;
+  let api: Fulcrum;
+  let sdk: Lbv1.ZonedAPI;
+  let storeUrl = '';
+  let server: HttpTestServer;
+  const agents: Agent[] = [];
+
+  before(async () => {
+    lab = createNetLab(2);
+    try {
+      pg = await startPostgres(lab.hostAddress);
+      storeUrl = await pg.database();
+      pki = await Pki.create();
+      server = await startHttpServer(lab.addHostAddress(201), 's1');
+      api = await Fulcrum.start({ dataplane: 'agents', ipPool: `${lab.prefix}.100,${lab.prefix}.101,${lab.prefix}.102,${lab.prefix}.103`,
+        env: { FULCRUM_STORE: storeUrl, FULCRUM_PEM_KEY: TEST_PEM_KEY } });
+      sdk = api.sdk();
+      for (const n of lab.nodes) agents.push(startAgent(lab, n, storeUrl));
+      await waitFor('all agents registered', async () => Number((await sql('SELECT count(*) FROM cluster_nodes').catch(() => '0')).trim())
+        === lab.nodes.length, 30_000, 100);
+    } catch (e) {
+      await teardown();
+      throw e;
+    }
+  });
+
+  const teardown = async () => {
+    const steps = [() => api?.destroy().catch(() => api?.kill()), ...agents.map((a) => () => destroyAgent(a)),
+      () => server?.close(), () => pg?.stop(), () => pki?.close(), () => lab?.cleanup()];
+    for (const step of steps) await Promise.resolve().then(step).catch(() => undefined);
+  };
+  after(teardown);
+
+  const sql = (query: string) => pg.sql(query, new URL(storeUrl).pathname.slice(1));
+
+  /** An LB with an HTTPS frontend on PORT serving a new certificate for NAME; resolves once both instances are ready. */
+  async function tlsLb(name: string): Promise<{ lb: Lbv1.Lb; vip: string; cert: { id: string; fingerprint: string } }> {
+    const lb = await sdk.createLb({ name, description: '', tags: [], type: 'lb-s', assignFlexibleIp: true });
+    const cert = await newCertificate(lb.id);
+    const backend = await sdk.createBackend({ lbId: lb.id, name: 'app', forwardProtocol: 'http', forwardPort: server.port,
+      forwardPortAlgorithm: 'roundrobin', stickySessions: 'none', stickySessionsCookieName: '', serverIp: [server.host],
+      healthCheck: fastCheck({ port: server.port }) });
+    await sdk.createFrontend({ lbId: lb.id, name: 'https', inboundPort: PORT, backendId: backend.id, certificateIds: [cert.id],
+      enableHttp3: false, enableAccessLogs: false });
+    const ready = await bothReady(lb.id);
+    return { lb: ready, vip: ready.ip[0].ipAddress, cert };
+  }
+
+  /** A certificate for NAME imported into the LB; its id and the SHA-1 fingerprint of its leaf. */
+  async function newCertificate(lbId: string): Promise<{ id: string; fingerprint: string }> {
+    const leaf = await pki.leaf([NAME]);
+    const { id } = await sdk.createCertificate({ lbId, name: 'shop', customCertificate: { certificateChain: leaf.chain } });
+    return { id, fingerprint: parseCustomChain(leaf.chain).sha1 };
+  }
+
+  const bothReady = (lbId: string) => waitFor('both instances ready', async () => {
+    const l = await sdk.getLb({ lbId });
+    return l.instances.length === 2 && l.instances.every((i) => i.status === 'ready') ? l : null;
+  }, 30_000, 100);
+
+  const served = (vip: string) => waitFor('an HTTPS answer from the LB', () => httpsGet(vip, pki.rootCert).catch(() => null), 10_000, 100);
+
+  /** The SHA-1 fingerprint of the certificate the node's HAProxy holds in memory (its admin socket). */
+  async function heldBy(a: Agent, lbId: string, certId: string): Promise<string> {
+    const text = await cli(lbPaths(join(a.dataDir, 'haproxy'), lbId).adminSock, `show ssl cert ${join(a.dataDir, 'certificates', `${certId}.pem`)}`);
+    return /SHA1 FingerPrint: ([0-9A-F]+)/i.exec(text)?.[1].toLowerCase() ?? `no fingerprint in: ${text}`;
+  }
+
+  test('an imported certificate is served by the HTTPS frontend of both nodes, sealed in the store and 0600 on the nodes', async () => {
+    const { lb, vip, cert } = await tlsLb('tls');
+    const answer = await served(vip);
+    assert.deepEqual(answer, { fingerprint: cert.fingerprint, body: 's1' });
+    for (const a of agents) {
+      assert.equal(await heldBy(a, lb.id, cert.id), cert.fingerprint, `node ${a.node.name} holds the certificate`);
+      const file = join(a.dataDir, 'certificates', `${cert.id}.pem`);
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      assert.match(readFileSync(file, 'utf8'), /PRIVATE KEY/);
+    }
+    const rows = await sql(`SELECT sealed FROM certificate_pems WHERE certificate_id = '${cert.id}'`);
+    assert.match(rows, /v1:[0-9a-f]{16}:/);
+    assert.doesNotMatch(await sql('SELECT * FROM certificate_pems'), /PRIVATE KEY|BEGIN/);
+    assert.doesNotMatch(await sql('SELECT doc FROM certificates'), /PRIVATE KEY|BEGIN/);
+    assert.doesNotMatch(api.output + agents.map((a) => a.output).join(''), /PRIVATE KEY/);
+    // The API server runs no HAProxy: it keeps no PEM file.
+    assert.throws(() => statSync(join(api.dataDir, 'certificates', `${cert.id}.pem`)), /ENOENT/);
+  });
+
+  test('a renewal written to the store reaches both nodes through the change feed and is swapped without a reload', async () => {
+    const { lb, vip, cert } = await tlsLb('renew');
+    await served(vip);
+    const pidsBefore = agents.map((a) => haproxyPidsOf(lbPaths(join(a.dataDir, 'haproxy'), lb.id).dir).sort());
+    assert.ok(pidsBefore.every((p) => p.length >= 2), `master and worker on each node: ${JSON.stringify(pidsBefore)}`);
+    // What the ACME job does on a renewal: the sealed PEM, then the certificate's document naming it.
+    const renewed = parseCustomChain((await pki.leaf([NAME])).chain);
+    const store = await PostgresStore.open(storeUrl);
+    try {
+      await new CertificatePems(new CertificateFiles(join(api.dataDir, 'renewal')), { rows: store, sealer: readPemKey(TEST_PEM_KEY, undefined)! }, false)
+        .write(cert.id, renewed.pem);
+      const writtenAt = performance.now();
+      await store.changeCertificate(cert.id, (c) => ({ ...c, pemSha256: sha256(renewed.pem), fingerprint: renewed.sha1 }));
+      for (const a of agents) {
+        await waitFor(`node ${a.node.name} holds the renewed certificate`, async () => (await heldBy(a, lb.id, cert.id)) === renewed.sha1, 10_000, 20);
+      }
+      report('renewal written → held by both nodes', performance.now() - writtenAt);
+    } finally {
+      await store.close();
+    }
+    assert.equal((await served(vip)).fingerprint, renewed.sha1);
+    assert.deepEqual(agents.map((a) => haproxyPidsOf(lbPaths(join(a.dataDir, 'haproxy'), lb.id).dir).sort()), pidsBefore, 'no reload: same processes');
+    assert.equal((await bothReady(lb.id)).status, 'ready');
+  });
+
+  test('an agent without the key refuses to start; one with another key reports error naming it while its pair serves', async () => {
+    const keyless = startAgent(lab, lab.nodes[1], storeUrl, undefined, '');
+    const exit = await waitFor('the keyless agent exits', () => keyless.child.exitCode, 20_000, 50);
+    destroyAgent(keyless);
+    assert.notEqual(exit, 0);
+    assert.match(keyless.output, /fulcrum agent needs FULCRUM_PEM_KEY/);
+
+    // Node 1's agent restarted with another key: the PEM files it already has still serve, a new certificate does not.
+    const victim = agents[1];
+    const exited = new Promise((r) => victim.child.once('exit', r));
+    victim.child.kill('SIGKILL');
+    await exited;
+    agents[1] = startAgent(lab, victim.node, storeUrl, victim.dataDir, readPemKeyOther());
+    const lb = await sdk.createLb({ name: 'wrong-key', description: '', tags: [], type: 'lb-s', assignFlexibleIp: true });
+    const cert = await newCertificate(lb.id);
+    const backend = await sdk.createBackend({ lbId: lb.id, name: 'app', forwardProtocol: 'http', forwardPort: server.port,
+      forwardPortAlgorithm: 'roundrobin', stickySessions: 'none', stickySessionsCookieName: '', serverIp: [server.host], healthCheck: fastCheck() });
+    await sdk.createFrontend({ lbId: lb.id, name: 'https', inboundPort: PORT, backendId: backend.id, certificateIds: [cert.id],
+      enableHttp3: false, enableAccessLogs: false });
+    const reason = await waitFor('node 1 reports its instance error', async () => {
+      const r = await sql(`SELECT status || ' ' || coalesce(reason, '') FROM cluster_reports WHERE lb_id = '${lb.id}' AND node = '${victim.node.name}'`);
+      return r.startsWith('error') ? r : null;
+    }, 30_000, 100);
+    assert.match(reason, /sealed under another FULCRUM_PEM_KEY/);
+    assert.ok(reason.includes(cert.id), reason);
+    const l = await waitFor('node 0 ready', async () => {
+      const x = await sdk.getLb({ lbId: lb.id });
+      return x.instances.some((i) => i.ipAddress === lab.nodes[0].address && i.status === 'ready') ? x : null;
+    }, 30_000, 100);
+    assert.ok(l.instances.some((i) => i.ipAddress === victim.node.address && i.status === 'error'));
+    assert.equal(agents[1].child.exitCode, null, 'the agent did not crash');
+    assert.equal((await served(l.ip[0].ipAddress)).fingerprint, cert.fingerprint, 'the pair serves');
+
+    // The right key back: the instance applies again.
+    const exited2 = new Promise((r) => agents[1].child.once('exit', r));
+    agents[1].child.kill('SIGKILL');
+    await exited2;
+    agents[1] = startAgent(lab, victim.node, storeUrl, victim.dataDir);
+    await bothReady(lb.id);
+  });
+
+  test('the master node killed: the other node serves the same certificate', async () => {
+    const { vip, cert } = await tlsLb('failover');
+    // Exactly one holder (right after a start both nodes may hold it for a moment, until they hear each other).
+    const master = await waitFor('one node holds the LB address', () => {
+      const holders = agents.filter((a) => holds(lab, a.node, vip));
+      return holders.length === 1 ? holders[0] : null;
+    }, 5000, 100);
+    const backup = agents.find((a) => a !== master)!;
+    assert.equal((await served(vip)).fingerprint, cert.fingerprint);
+    const killedAt = performance.now();
+    killNode(master);
+    await waitFor('the address moved', () => holds(lab, backup.node, vip), 10_000, 50);
+    const after = await waitFor('served by the other node', () => httpsGet(vip, pki.rootCert).catch(() => null), 10_000, 20);
+    report('kill → HTTPS answered by the other node', performance.now() - killedAt);
+    assert.deepEqual(after, { fingerprint: cert.fingerprint, body: 's1' });
+  });
+});
+
+/** A valid key that is not the API servers'. */
+function readPemKeyOther(): string {
+  return Buffer.from(Buffer.from(TEST_PEM_KEY, 'base64').map((b) => b ^ 0xff)).toString('base64');
+}
