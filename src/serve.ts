@@ -17,7 +17,8 @@ import { Reconciler } from './control/reconciler.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
 import { CertificateFiles } from './store/certificate-files.js';
 import { serveCertificatePems } from './store/certificate-pems.js';
-import { PemDataPlane } from './control/pem-dataplane.js';
+import { SharedStoreDataPlane } from './control/shared-dataplane.js';
+import { isChallengeStore, storeChallenges } from './control/store-challenges.js';
 import { describeStore, openStore } from './store/open.js';
 import { isUuid } from './domain/validation.js';
 import { LogRotator } from './ops/log-rotation.js';
@@ -55,14 +56,15 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
 
   const haproxy = !local ? null : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: pems.dir, edgeServicesIps: cfg.edgeServicesIps,
     log: log.child({ component: 'dataplane' }), onReload: metrics.onReload });
-  // On a shared store, a certificate received by another process gets its PEM file from the store before an apply.
+  // On a shared store, certificates' PEMs and ACME answers may come from another process: through the store.
+  const shared = isChallengeStore(store) ? store : null;
   const dataPlane: DataPlanePort = metrics.meterDataPlane(!haproxy ? new MemoryDataPlane()
-    : pems.shared ? new PemDataPlane(haproxy, pems, false) : haproxy);
+    : shared ? new SharedStoreDataPlane(haproxy, pems, false) : haproxy);
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
   const alerts = new Alerts(reconciler.events, store, cfg.smtp ? smtpSender(cfg.smtp) : null, log.child({ component: 'alerts' }));
   // Live reads of backend-stats feed the events of every LB; the poller keeps those of LBs with a subscriber flowing.
   const poller = new StatsPoller(() => subscribedLbIds(store), reconciler);
-  const acmeJob = new AcmeJob(store, dataPlane, pems, (lbId) => reconciler.settled(lbId), {
+  const acmeJob = new AcmeJob(store, shared ? storeChallenges(shared, log.child({ component: 'acme' })) : dataPlane, pems, (lbId) => reconciler.settled(lbId), {
     directoryUrl: cfg.acme?.directoryUrl ?? DEFAULTS.acmeDirectory, email: cfg.acme?.email ?? null, caFile: cfg.acme?.caFile ?? null,
     dataDir: cfg.dataDir,
   }, log.child({ component: 'acme' }));

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { checkInterface, checkNodeAddress, checkNodeName } from '../cluster/names.js';
 import { PostgresCluster } from '../cluster/postgres-cluster.js';
 import type { InstanceReport } from '../cluster/types.js';
-import { PemDataPlane } from '../control/pem-dataplane.js';
+import { SharedStoreDataPlane } from '../control/shared-dataplane.js';
 import { Reconciler } from '../control/reconciler.js';
 import { HaproxyDataPlane } from '../dataplane/dataplane.js';
 import type { ServerStat } from '../domain/stats.js';
@@ -56,13 +56,14 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<RunningAg
   };
   await refresh();
 
-  // The PEMs of the certificates this node's LBs use, written from the store before each apply (pem-dataplane.ts).
+  // The PEMs of the certificates this node's LBs use, written from the store before each apply, and their ACME
+  // answers (shared-dataplane.ts).
   const pems = new CertificatePems(new CertificateFiles(cfg.dataDir), { rows: store, sealer: cfg.pemSealer });
   const haproxy = new HaproxyDataPlane({ dataDir: join(cfg.dataDir, 'haproxy'), certDir: pems.dir, log: log.child({ component: 'dataplane' }),
     peersOf: (lbId) => placements.peers(lbId) });
   const dataPlane = new NodeDataPlane(haproxy, new Keepalived(cfg.dataDir), node, (id, a) => placements.vrrp(id, a));
   const reconciler = new Reconciler(placedStore(store, (id) => placements.has(id), () => placements.ids()),
-    new PemDataPlane(dataPlane, pems, true), log.child({ component: 'reconciler' }));
+    new SharedStoreDataPlane(dataPlane, pems, true), log.child({ component: 'reconciler' }));
 
   for (const [lbId, running] of await haproxy.adoptAll(placements.ids())) {
     const snap = running ? await store.snapshot(lbId) : null;

@@ -68,6 +68,10 @@ export const STORE_MIGRATIONS: MigrationSet = {
     `CREATE TABLE certificate_pems (
        certificate_id TEXT NOT NULL, pem_sha256 TEXT NOT NULL, sealed TEXT NOT NULL,
        created_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (certificate_id, pem_sha256));`,
+    // HTTP-01 answers of running ACME orders: part of the LB's snapshot, served by every process running its HAProxy.
+    `CREATE TABLE acme_challenges (
+       lb_id TEXT NOT NULL REFERENCES lbs(id) ON DELETE CASCADE, token TEXT NOT NULL, key_authorization TEXT NOT NULL,
+       created_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (lb_id, token));`,
   ],
 };
 

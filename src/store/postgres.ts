@@ -13,7 +13,7 @@ import { addressSortKey, type Ip } from '../domain/ips.js';
 import type { ApiKey } from '../domain/keys.js';
 import { isBeingDeleted, type Lb, type LbStatus } from '../domain/lbs.js';
 import type { Route } from '../domain/routes.js';
-import type { LbSnapshot } from '../domain/snapshot.js';
+import type { AcmeChallenge, LbSnapshot } from '../domain/snapshot.js';
 import type { Subscriber } from '../domain/subscribers.js';
 import { STORE_MIGRATIONS, migrate, type MigrationSet } from './postgres-migrations.js';
 import {
@@ -21,7 +21,7 @@ import {
 } from './query.js';
 import {
   ConflictError, certificateChangesConfig, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
-  type SealedPemStore, type Store, type SubscriberFilter,
+  type ChallengeStore, type SealedPemStore, type Store, type SubscriberFilter,
 } from './store.js';
 
 const PG: Dialect = {
@@ -89,7 +89,7 @@ class Conn {
   }
 }
 
-export class PostgresStore implements Store, SealedPemStore {
+export class PostgresStore implements Store, SealedPemStore, ChallengeStore {
   private readonly listeners: ChangeListener[] = [];
   /** Tells this store's own notifications (already told at commit) from other processes'. */
   private readonly instance = randomUUID();
@@ -318,7 +318,9 @@ export class PostgresStore implements Store, SealedPemStore {
       const certificates = await children<Certificate>('certificates');
       const routes = await children<Route>('routes');
       const acls = await children<Acl>('acls');
-      return { lb, addresses, backends, frontends, certificates, routes, acls };
+      const challenges = await tx.rows<AcmeChallenge>(
+        'SELECT token, key_authorization AS "keyAuthorization" FROM acme_challenges WHERE lb_id = ? ORDER BY token', lbId);
+      return { lb, addresses, backends, frontends, certificates, routes, acls, challenges };
     });
   }
 
@@ -512,6 +514,22 @@ export class PostgresStore implements Store, SealedPemStore {
 
   async deleteCertificate(id: string): Promise<void> {
     await this.write(() => [], (tx) => tx.run('DELETE FROM certificates WHERE id = ?', id));
+  }
+
+  // ---- ACME HTTP-01 answers
+
+  async setAcmeChallenge(lbId: string, token: string, keyAuthorization: string | null): Promise<boolean> {
+    return this.write((found) => (found ? [lbId] : []), async (tx) => {
+      const lb = await this.lockLb(tx, lbId);
+      if (!lb) return false;
+      // Answers of orders whose process died before removing them: no order waits an hour for its validation.
+      await tx.run(`DELETE FROM acme_challenges WHERE lb_id = ? AND (token = ? OR created_at < now() - interval '1 hour')`, lbId, token);
+      if (keyAuthorization !== null) {
+        await tx.run('INSERT INTO acme_challenges (lb_id, token, key_authorization) VALUES (?,?,?)', lbId, token, keyAuthorization);
+      }
+      await this.bump(tx, lb);
+      return true;
+    });
   }
 
   // ---- sealed PEMs (no change to any LB: the certificate's document, written after, announces a new PEM)

@@ -236,6 +236,15 @@ export interface SealedPemStore {
   sweepSealedPems(graceMs: number): Promise<number>;
 }
 
+/**
+ * HTTP-01 answers kept in a shared store (PostgreSQL): each change bumps the LB's config version and is announced
+ * like any other, and the LB's snapshot carries them (`challenges`) to every process running its HAProxy.
+ */
+export interface ChallengeStore {
+  /** Sets (or, with null, removes) the answer for a token of the LB; false when the LB is gone. */
+  setAcmeChallenge(lbId: string, token: string, keyAuthorization: string | null): Promise<boolean>;
+}
+
 /** Whether a certificate's new version changes what HAProxy sees: the PEM, and the HTTP-01 listener while an order runs. */
 export function certificateChangesConfig(current: Certificate, next: Certificate): boolean {
   return current.pemSha256 !== next.pemSha256 || current.orderActive !== next.orderActive;

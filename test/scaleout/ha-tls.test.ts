@@ -6,10 +6,8 @@
 // same certificate. Every wait is bounded; namespaces, bridge, processes and temp dirs go away in `after`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import type { Lbv1 } from '@scaleway/sdk-lb';
 import { parseCustomChain, sha256 } from '../../src/domain/certificates.js';
@@ -20,12 +18,14 @@ import { CertificatePems } from '../../src/store/certificate-pems.js';
 import { readPemKey } from '../../src/store/pem-seal.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { canUseNetns, createNetLab, type NetLab } from '../fixtures/netns.js';
+import { Pebble } from '../fixtures/pebble.js';
 import { Pki } from '../fixtures/pki.js';
 import { startPostgres, type Postgres } from '../fixtures/postgres.js';
 import { startHttpServer, waitFor, type HttpTestServer } from '../fixtures/servers.js';
 import { Fulcrum } from '../helpers/fulcrum.js';
 import { haproxyPidsOf } from '../helpers/procs.js';
 import { fastCheck, report } from '../e2e/support/lb.js';
+import { httpsFingerprintGet } from '../e2e/support/tls.js';
 import { TEST_PEM_KEY, destroyAgent, holds, killNode, startAgent, type Agent } from './support/cluster.js';
 
 const skip = !canUseNetns() ? 'needs root (network namespaces)'
@@ -33,29 +33,16 @@ const skip = !canUseNetns() ? 'needs root (network namespaces)'
 
 const PORT = 8443;
 const NAME = 'shop.fulcrum.test';
+const ACME_NAME = 'acme.fulcrum.test';
 
-/** SHA-1 fingerprint as the API shows it (hex, lowercase). */
-const fingerprintOf = (der: Buffer) => new X509Certificate(der).fingerprint.replaceAll(':', '').toLowerCase();
-
-/** One HTTPS request to the LB: the served leaf's fingerprint and the answer's body (the backend server's id). */
-function httpsGet(host: string, ca: string): Promise<{ fingerprint: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const sock = tlsConnect({ host, port: PORT, servername: NAME, ca, timeout: 3000 }, () => {
-      const fingerprint = fingerprintOf(sock.getPeerCertificate().raw);
-      let text = '';
-      sock.on('data', (d: Buffer) => { text += d.toString('utf8'); });
-      sock.on('end', () => resolve({ fingerprint, body: text.split('\r\n\r\n').slice(1).join('\r\n\r\n') }));
-      sock.end(`GET / HTTP/1.0\r\nHost: ${NAME}\r\n\r\n`);
-    });
-    sock.once('timeout', () => sock.destroy(new Error('HTTPS request timed out')));
-    sock.once('error', reject);
-  });
-}
+/** One HTTPS request to the LB's PORT: the served leaf's fingerprint and the backend server's id. */
+const httpsGet = (host: string, ca: string, servername = NAME) => httpsFingerprintGet(host, PORT, servername, ca);
 
 describe('certificates on HA pairs', { skip, timeout: 240_000 }, () => {
   let lab: NetLab;
   let pg: Postgres;
   let pki: Pki;
+  let pebble: Pebble;
   let api: Fulcrum;
   let sdk: Lbv1.ZonedAPI;
   let storeUrl = '';
@@ -68,9 +55,12 @@ describe('certificates on HA pairs', { skip, timeout: 240_000 }, () => {
       pg = await startPostgres(lab.hostAddress);
       storeUrl = await pg.database();
       pki = await Pki.create();
+      // Names Pebble is not told about resolve to an address nothing listens on.
+      pebble = await Pebble.start(pki, { defaultIPv4: `${lab.prefix}.250` });
       server = await startHttpServer(lab.addHostAddress(201), 's1');
-      api = await Fulcrum.start({ dataplane: 'agents', ipPool: `${lab.prefix}.100,${lab.prefix}.101,${lab.prefix}.102,${lab.prefix}.103`,
-        env: { FULCRUM_STORE: storeUrl, FULCRUM_PEM_KEY: TEST_PEM_KEY } });
+      api = await Fulcrum.start({ dataplane: 'agents', ipPool: [100, 101, 102, 103, 104, 105].map((n) => `${lab.prefix}.${n}`).join(','),
+        env: { FULCRUM_STORE: storeUrl, FULCRUM_PEM_KEY: TEST_PEM_KEY, FULCRUM_ACME_DIRECTORY: pebble.directoryUrl,
+          FULCRUM_ACME_CA_FILE: pebble.caFile } });
       sdk = api.sdk();
       for (const n of lab.nodes) agents.push(startAgent(lab, n, storeUrl));
       await waitFor('all agents registered', async () => Number((await sql('SELECT count(*) FROM cluster_nodes').catch(() => '0')).trim())
@@ -83,7 +73,7 @@ describe('certificates on HA pairs', { skip, timeout: 240_000 }, () => {
 
   const teardown = async () => {
     const steps = [() => api?.destroy().catch(() => api?.kill()), ...agents.map((a) => () => destroyAgent(a)),
-      () => server?.close(), () => pg?.stop(), () => pki?.close(), () => lab?.cleanup()];
+      () => server?.close(), () => pg?.stop(), () => pebble?.close(), () => pki?.close(), () => lab?.cleanup()];
     for (const step of steps) await Promise.resolve().then(step).catch(() => undefined);
   };
   after(teardown);
@@ -206,6 +196,31 @@ describe('certificates on HA pairs', { skip, timeout: 240_000 }, () => {
     await exited2;
     agents[1] = startAgent(lab, victim.node, storeUrl, victim.dataDir);
     await bothReady(lb.id);
+  });
+
+  test('a Let\'s Encrypt certificate is issued through HTTP-01 answered by the nodes (Pebble), and served by both', async () => {
+    const lb = await sdk.createLb({ name: 'acme', description: '', tags: [], type: 'lb-s', assignFlexibleIp: true });
+    const vip = (await bothReady(lb.id)).ip[0].ipAddress;
+    await pebble.resolve(ACME_NAME, vip);
+    const created = await sdk.createCertificate({ lbId: lb.id, name: 'acme', letsencrypt: { commonName: ACME_NAME, subjectAlternativeName: [] } });
+    const issuing = performance.now();
+    const issued = await waitFor('the certificate settled', async () => {
+      const c = await sdk.getCertificate({ certificateId: created.id });
+      return c.status === 'pending' ? null : c;
+    }, 60_000, 100);
+    report('Let\'s Encrypt certificate on agents: created → ready', performance.now() - issuing);
+    assert.equal(issued.status, 'ready', `status_details: ${issued.statusDetails} / ${pebble.output.slice(-1500)}`);
+    assert.equal(await sql(`SELECT count(*) FROM acme_challenges WHERE lb_id = '${lb.id}'`).then((n) => n.trim()), '0', 'answers removed');
+
+    const backend = await sdk.createBackend({ lbId: lb.id, name: 'app', forwardProtocol: 'http', forwardPort: server.port,
+      forwardPortAlgorithm: 'roundrobin', stickySessions: 'none', stickySessionsCookieName: '', serverIp: [server.host], healthCheck: fastCheck() });
+    await sdk.createFrontend({ lbId: lb.id, name: 'https', inboundPort: PORT, backendId: backend.id, certificateIds: [issued.id],
+      enableHttp3: false, enableAccessLogs: false });
+    await bothReady(lb.id);
+    for (const a of agents) assert.equal(await heldBy(a, lb.id, issued.id), issued.fingerprint, `node ${a.node.name} holds it`);
+    const root = await pebble.issuerRoot();
+    const answer = await waitFor('an HTTPS answer', () => httpsGet(vip, root, ACME_NAME).catch(() => null), 10_000, 100);
+    assert.deepEqual(answer, { fingerprint: issued.fingerprint, body: 's1' });
   });
 
   test('the master node killed: the other node serves the same certificate', async () => {
