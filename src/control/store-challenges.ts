@@ -5,6 +5,7 @@
 // goes on anyway, and the CA's validation decides.
 import { request } from 'node:http';
 import type { Logger } from 'pino';
+import { checkChallenge } from '../dataplane/tls-runtime.js';
 import type { ChallengeStore, Store } from '../store/store.js';
 import type { DataPlanePort } from './port.js';
 
@@ -19,6 +20,8 @@ export function isChallengeStore(store: Store): store is Store & ChallengeStore 
 export function storeChallenges(store: Store & ChallengeStore, log: Pick<Logger, 'warn'>): Required<Pick<DataPlanePort, 'setChallenge'>> {
   return {
     async setChallenge(lbId, token, keyAuthorization) {
+      // Checked before it is stored: a bad row would fail every apply of the LB on every node.
+      checkChallenge(token, keyAuthorization);
       if (!(await store.setAcmeChallenge(lbId, token, keyAuthorization)) || keyAuthorization === null) return;
       const addresses = (await store.snapshot(lbId))?.addresses ?? [];
       const deadline = Date.now() + ANSWERED_WAIT_MS;

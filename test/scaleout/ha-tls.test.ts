@@ -6,7 +6,7 @@
 // same certificate. Every wait is bounded; namespaces, bridge, processes and temp dirs go away in `after`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Lbv1 } from '@scaleway/sdk-lb';
@@ -105,7 +105,9 @@ describe('certificates on HA pairs', { skip, timeout: 240_000 }, () => {
     return l.instances.length === 2 && l.instances.every((i) => i.status === 'ready') ? l : null;
   }, 30_000, 100);
 
-  const served = (vip: string) => waitFor('an HTTPS answer from the LB', () => httpsGet(vip, pki.rootCert).catch(() => null), 10_000, 100);
+  /** The first HTTPS answer of the backend server through the LB (its health check passed). */
+  const served = (vip: string, ca = pki.rootCert, servername = NAME) => waitFor('an HTTPS answer of the server through the LB',
+    () => httpsGet(vip, ca, servername).then((r) => (r.body === 's1' ? r : null), () => null), 10_000, 100);
 
   /** The SHA-1 fingerprint of the certificate the node's HAProxy holds in memory (its admin socket). */
   async function heldBy(a: Agent, lbId: string, certId: string): Promise<string> {
@@ -130,6 +132,13 @@ describe('certificates on HA pairs', { skip, timeout: 240_000 }, () => {
     assert.doesNotMatch(api.output + agents.map((a) => a.output).join(''), /PRIVATE KEY/);
     // The API server runs no HAProxy: it keeps no PEM file.
     assert.throws(() => statSync(join(api.dataDir, 'certificates', `${cert.id}.pem`)), /ENOENT/);
+
+    // The LB deleted: each node removes the PEM files no LB of its own uses any more.
+    await sdk.deleteLb({ lbId: lb.id, releaseIp: true });
+    for (const a of agents) {
+      const file = join(a.dataDir, 'certificates', `${cert.id}.pem`);
+      await waitFor(`node ${a.node.name} removed the PEM file`, () => !existsSync(file), 20_000, 100);
+    }
   });
 
   test('a renewal written to the store reaches both nodes through the change feed and is swapped without a reload', async () => {
@@ -219,8 +228,7 @@ describe('certificates on HA pairs', { skip, timeout: 240_000 }, () => {
     await bothReady(lb.id);
     for (const a of agents) assert.equal(await heldBy(a, lb.id, issued.id), issued.fingerprint, `node ${a.node.name} holds it`);
     const root = await pebble.issuerRoot();
-    const answer = await waitFor('an HTTPS answer', () => httpsGet(vip, root, ACME_NAME).catch(() => null), 10_000, 100);
-    assert.deepEqual(answer, { fingerprint: issued.fingerprint, body: 's1' });
+    assert.equal((await served(vip, root, ACME_NAME)).fingerprint, issued.fingerprint);
   });
 
   test('the master node killed: the other node serves the same certificate', async () => {
