@@ -105,9 +105,10 @@ test('a certificate created through the API-only server is served by the other\'
   const port = await freePort(lb.ip[0].ipAddress);
   await a.createFrontend({ lbId: lb.id, name: 'https', inboundPort: port, backendId: backend.id, certificateIds: [cert.id], enableHttp3: false } as never);
   await waitLbReady(edge.sdk(), lb.id);
+  // The first answer of the server (its health check passed) through the edge HAProxy.
   const answer = await waitFor('HTTPS through the edge HAProxy', () => httpsFingerprintGet(lb.ip[0].ipAddress, port, 'shared.fulcrum.test', pki.rootCert)
-    .catch(() => null), 15_000);
-  assert.deepEqual(answer, { fingerprint: parseCustomChain(leaf.chain).sha1, body: 'one' });
+    .then((r) => (r.body === 'one' ? r : null), () => null), 15_000);
+  assert.equal(answer.fingerprint, parseCustomChain(leaf.chain).sha1);
   // The API-only server received the PEM and keeps no file of it; the edge wrote its own from the store.
   assert.throws(() => statSync(join(api.dataDir, 'certificates', `${cert.id}.pem`)), /ENOENT/);
   assert.equal(statSync(join(edge.dataDir, 'certificates', `${cert.id}.pem`)).mode & 0o777, 0o600);
