@@ -51,6 +51,22 @@ export class CertificatePems {
   }
 
   /**
+   * Seals the PEM files of certificates that have no sealed copy yet (received while no key was set, before an upgrade
+   * to agents): each file that matches its certificate's hash. Returns how many were sealed.
+   */
+  async sealLocalFiles(certificates: Certificate[]): Promise<number> {
+    if (!this.shared) return 0;
+    let sealed = 0;
+    for (const c of certificates) {
+      const local = c.pemSha256 === null ? null : await this.files.read(c.id).catch(() => null);
+      if (local === null || sha256(local) !== c.pemSha256 || (await this.shared.rows.sealedPem(c.id, c.pemSha256)) !== null) continue;
+      await this.shared.rows.putSealedPem(c.id, c.pemSha256, this.shared.sealer.seal(c.id, local));
+      sealed++;
+    }
+    return sealed;
+  }
+
+  /**
    * Makes each certificate's PEM, as its document names it (`pemSha256`), a local file: a file that already holds it
    * stays; otherwise the sealed row is opened, checked against the hash, and written. Without a shared store a missing
    * file stays missing (HAProxy then refuses the config, naming it). Throws naming the certificate (and the key when

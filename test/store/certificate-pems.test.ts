@@ -156,6 +156,25 @@ describe('sealed PEMs in PostgreSQL', () => {
     }
   });
 
+  test('PEM files received before the key was set are sealed at start, once, when they match their certificate', async () => {
+    const sealer = newKey();
+    const pem = keyPem();
+    const c = await storedCertificate(pem);
+    const stale = await storedCertificate(keyPem());
+    const before = new CertificatePems(new CertificateFiles(tempDir()), null);
+    await before.write(c.id, pem);
+    await before.write(stale.id, keyPem()); // not the PEM its certificate names
+    const after = new CertificatePems(before.files, { rows: store, sealer });
+    assert.equal(await new CertificatePems(before.files, null).sealLocalFiles([c, stale]), 0, 'nothing to seal without a key');
+    assert.equal(await after.sealLocalFiles([c, stale]), 1);
+    assert.equal(await after.sealLocalFiles([c, stale]), 0, 'already sealed');
+    assert.equal(await store.sealedPem(stale.id, stale.pemSha256!), null);
+    const node = new CertificatePems(new CertificateFiles(tempDir()), { rows: store, sealer });
+    await node.materialize([c]);
+    assert.equal(readFileSync(node.files.path(c.id), 'utf8'), pem);
+    await store.deleteSealedPems(c.id);
+  });
+
   test('another key, an altered row, a missing row: materialize refuses naming the certificate (and the key)', async () => {
     const sealer = newKey();
     const pem = keyPem();
