@@ -35,7 +35,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const metrics = new ControlMetrics();
   const store = metrics.meterStore(await openStore(cfg.store, cfg.dataDir, log.child({ component: 'store' })));
   const pems = serveCertificatePems(cfg, store, new CertificateFiles(cfg.dataDir), log);
-  const sealed = await pems.sealLocalFiles(await store.allCertificates());
+  const sealed = pems.shared ? await pems.sealLocalFiles(await store.allCertificates()) : 0;
   if (sealed) log.info({ certificates: sealed }, 'sealed into the store the PEM files of certificates received before FULCRUM_PEM_KEY was set');
   // The agents mode's modules (placement, cluster tables) load only when it is chosen.
   const agents = cfg.dataplane === 'agents'
