@@ -18,8 +18,9 @@ const pemKeyFileOption = () => new Option('--pem-key-file <file>', 'file holding
 
 /** The PEM sealing key, taken out of the environment so that HAProxy and keepalived do not inherit it. */
 function pemSealer(file: string | undefined): PemSealer | null {
-  const sealer = readPemKey(env('PEM_KEY'), file);
+  const sealer = readPemKey(env('PEM_KEY'), file, env('PEM_KEY_PREVIOUS'));
   delete process.env.FULCRUM_PEM_KEY;
+  delete process.env.FULCRUM_PEM_KEY_PREVIOUS;
   return sealer;
 }
 
@@ -68,7 +69,8 @@ Environment:
                        also come from PGPASSWORD (leave it out of the URL). docs/scale-out.md: several API servers.
   FULCRUM_PEM_KEY      with --store: seals certificates' PEMs in the store (AES-256-GCM), so that every process can
                        serve them; 32 bytes in base64 (\`openssl rand -base64 32\`), the same on every process. Needed
-                       with --dataplane agents. Or --pem-key-file.
+                       with --dataplane agents. Or --pem-key-file. FULCRUM_PEM_KEY_PREVIOUS: keys being rotated out
+                       (comma-separated), which still open what they sealed; at start, serve seals it again.
   FULCRUM_LISTEN, FULCRUM_DATA_DIR, FULCRUM_IP_POOL, FULCRUM_ZONE, FULCRUM_DATAPLANE, FULCRUM_LOG_LEVEL,
   FULCRUM_RATE_LIMIT, FULCRUM_RATE_LIMIT_BURST, FULCRUM_ADMIN_RATE_LIMIT, FULCRUM_ACME_DIRECTORY, FULCRUM_ACME_EMAIL,
   FULCRUM_ACME_CA_FILE, FULCRUM_EDGE_SERVICES_IPS, FULCRUM_METRICS_PUBLIC, FULCRUM_LOG_MAX_BYTES, FULCRUM_LOG_KEEP,
@@ -124,7 +126,8 @@ program.command('agent')
   .addOption(pemKeyFileOption())
   .addHelpText('after', `
 Environment:
-  FULCRUM_PEM_KEY   the key the API servers seal certificates' PEMs with (required; or --pem-key-file)`)
+  FULCRUM_PEM_KEY   the key the API servers seal certificates' PEMs with (required; or --pem-key-file)
+  FULCRUM_PEM_KEY_PREVIOUS   during a key rotation, the keys being replaced (comma-separated): they still open`)
   .action(async (o: { store: string; node: string; interface: string; nodeAddress?: string; dataDir: string; logLevel: string; pemKeyFile?: string }) => {
     const { runAgent } = await import('./agent/agent.js');
     const running = await runAgent({ store: parseStoreUrl(o.store)!, node: o.node, iface: o.interface, nodeAddress: o.nodeAddress ?? interfaceAddress(o.interface),

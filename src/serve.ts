@@ -16,7 +16,8 @@ import type { DataPlanePort } from './control/port.js';
 import { Reconciler } from './control/reconciler.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
 import { CertificateFiles } from './store/certificate-files.js';
-import { serveCertificatePems } from './store/certificate-pems.js';
+import { serveCertificatePems, type CertificatePems } from './store/certificate-pems.js';
+import type { Certificate } from './domain/certificates.js';
 import { SharedStoreDataPlane } from './control/shared-dataplane.js';
 import { isChallengeStore, storeChallenges } from './control/store-challenges.js';
 import { describeStore, openStore } from './store/open.js';
@@ -35,8 +36,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const metrics = new ControlMetrics();
   const store = metrics.meterStore(await openStore(cfg.store, cfg.dataDir, log.child({ component: 'store' })));
   const pems = serveCertificatePems(cfg, store, new CertificateFiles(cfg.dataDir), log);
-  const sealed = pems.shared ? await pems.sealLocalFiles(await store.allCertificates()) : 0;
-  if (sealed) log.info({ certificates: sealed }, 'sealed into the store the PEM files of certificates received before FULCRUM_PEM_KEY was set');
+  if (pems.shared) await sealPems(pems, await store.allCertificates(), log);
   // The agents mode's modules (placement, cluster tables) load only when it is chosen.
   const agents = cfg.dataplane === 'agents'
     ? await (await import('./cluster/agents-mode.js')).startAgentsControl(cfg.store, store, log.child({ component: 'placement' })) : null;
@@ -97,6 +97,19 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       await store.close();
     },
   };
+}
+
+/**
+ * At start, with a shared store and a key: seals the PEM files received before the key was set, and seals again under
+ * the current key what a previous one sealed (docs/scale-out.md, rotation).
+ */
+async function sealPems(pems: CertificatePems, certificates: Certificate[], log: Logger): Promise<void> {
+  const keyId = pems.shared!.sealer.keyId;
+  const sealed = await pems.sealLocalFiles(certificates);
+  if (sealed) log.info({ certificates: sealed, keyId }, 'sealed into the store the PEM files of certificates received before FULCRUM_PEM_KEY was set');
+  const { resealed, unreadable } = await pems.resealUnderCurrentKey();
+  if (resealed) log.info({ rows: resealed, keyId }, 'sealed again under the current FULCRUM_PEM_KEY the PEMs a previous key sealed');
+  if (unreadable) log.warn({ rows: unreadable, keyId }, 'PEMs in the store sealed under a key this process does not have (FULCRUM_PEM_KEY_PREVIOUS)');
 }
 
 /** A private network overlapping the IP pool would let two LBs bind one address (HAProxy binds with SO_REUSEPORT). */

@@ -67,6 +67,28 @@ export class CertificatePems {
   }
 
   /**
+   * After a key rotation: seals again under the current key every row sealed under a previous one (which this process
+   * must still be given, FULCRUM_PEM_KEY_PREVIOUS). Rows no key here opens are counted, not touched.
+   */
+  async resealUnderCurrentKey(): Promise<{ resealed: number; unreadable: number }> {
+    const counts = { resealed: 0, unreadable: 0 };
+    if (!this.shared) return counts;
+    const { rows, sealer } = this.shared;
+    for (const r of await rows.sealedPemsOutside(sealer.prefix)) {
+      let pem: string;
+      try {
+        pem = sealer.open(r.certificateId, r.sealed);
+      } catch {
+        counts.unreadable++;
+        continue;
+      }
+      await rows.putSealedPem(r.certificateId, r.pemSha256, sealer.seal(r.certificateId, pem));
+      counts.resealed++;
+    }
+    return counts;
+  }
+
+  /**
    * Makes each certificate's PEM, as its document names it (`pemSha256`), a local file: a file that already holds it
    * stays; otherwise the sealed row is opened, checked against the hash, and written. Without a shared store a missing
    * file stays missing (HAProxy then refuses the config, naming it). Throws naming the certificate (and the key when

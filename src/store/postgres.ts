@@ -548,6 +548,11 @@ export class PostgresStore implements Store, SealedPemStore, ChallengeStore {
     await this.write(() => [], (tx) => tx.run('DELETE FROM certificate_pems WHERE certificate_id = ?', certificateId));
   }
 
+  async sealedPemsOutside(prefix: string): Promise<{ certificateId: string; pemSha256: string; sealed: string }[]> {
+    return this.read.rows(`SELECT certificate_id AS "certificateId", pem_sha256 AS "pemSha256", sealed FROM certificate_pems
+      WHERE left(sealed, length(?)) <> ?`, prefix, prefix);
+  }
+
   async sweepSealedPems(graceMs: number): Promise<number> {
     return this.write(() => [], (tx) => tx.run(`DELETE FROM certificate_pems p WHERE p.created_at < now() - make_interval(secs => ?::float8 / 1000)
       AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.id = p.certificate_id AND c.doc::jsonb ->> 'pemSha256' = p.pem_sha256)`, graceMs));

@@ -232,6 +232,8 @@ export interface SealedPemStore {
   putSealedPem(certificateId: string, pemSha256: string, sealed: string): Promise<void>;
   sealedPem(certificateId: string, pemSha256: string): Promise<string | null>;
   deleteSealedPems(certificateId: string): Promise<void>;
+  /** Every row whose sealed text does not start with `prefix` (sealed under another key than the current one). */
+  sealedPemsOutside(prefix: string): Promise<{ certificateId: string; pemSha256: string; sealed: string }[]>;
   /** Removes rows older than `graceMs` that no certificate names (deleted, or replaced by a renewal); returns how many. */
   sweepSealedPems(graceMs: number): Promise<number>;
 }

@@ -56,6 +56,19 @@ describe('PemSealer', () => {
     assert.throws(() => s.open('cert-1', `${v}:${id}:AAAA`), /not a sealed PEM/, 'too short');
   });
 
+  test('a rotation: the previous key still opens what it sealed, the new one seals; without it, refused', () => {
+    const [oldKey, newKey_] = [randomBytes(32), randomBytes(32)];
+    const sealedBefore = new PemSealer(oldKey).seal('cert-1', 'pem-1');
+    const rotating = new PemSealer(newKey_, [oldKey]);
+    assert.equal(rotating.open('cert-1', sealedBefore), 'pem-1');
+    assert.ok(rotating.seal('cert-1', 'pem-1').startsWith(new PemSealer(newKey_).prefix), 'seals under the new key only');
+    assert.throws(() => new PemSealer(newKey_).open('cert-1', sealedBefore), /another FULCRUM_PEM_KEY/);
+    const both = readPemKey(newKey_.toString('base64'), undefined, ` ${oldKey.toString('base64')} ,`)!;
+    assert.equal(both.open('cert-1', sealedBefore), 'pem-1');
+    assert.throws(() => readPemKey(newKey_.toString('base64'), undefined, 'short'), /FULCRUM_PEM_KEY_PREVIOUS: expected 32 bytes/);
+    assert.throws(() => readPemKey(undefined, undefined, oldKey.toString('base64')), /without the current key/);
+  });
+
   test('readPemKey: from the environment or a file, 32 bytes of base64; anything else is refused naming its source', () => {
     const key = randomBytes(32).toString('base64');
     assert.equal(readPemKey(undefined, undefined), null);
@@ -173,6 +186,24 @@ describe('sealed PEMs in PostgreSQL', () => {
     await node.materialize([c]);
     assert.equal(readFileSync(node.files.path(c.id), 'utf8'), pem);
     await store.deleteSealedPems(c.id);
+  });
+
+  test('after a rotation, rows sealed under the previous key are sealed again under the current one; unknown keys are left', async () => {
+    await server.sql('DELETE FROM certificate_pems', new URL(url).pathname.slice(1)); // rows other tests left
+    const [oldKey, newKey_] = [randomBytes(32), randomBytes(32)];
+    const pem = keyPem();
+    const c = await storedCertificate(pem);
+    const foreign = await storedCertificate(pem);
+    await store.putSealedPem(c.id, c.pemSha256!, new PemSealer(oldKey).seal(c.id, pem));
+    await store.putSealedPem(foreign.id, foreign.pemSha256!, newKey().seal(foreign.id, pem));
+    const rotating = new CertificatePems(new CertificateFiles(tempDir()), { rows: store, sealer: new PemSealer(newKey_, [oldKey]) }, false);
+    assert.deepEqual(await rotating.resealUnderCurrentKey(), { resealed: 1, unreadable: 1 });
+    assert.deepEqual(await rotating.resealUnderCurrentKey(), { resealed: 0, unreadable: 1 }, 'done once');
+    // The previous key can now go: the new one alone opens the row.
+    const after = new CertificatePems(new CertificateFiles(tempDir()), { rows: store, sealer: new PemSealer(newKey_) });
+    await after.materialize([c]);
+    assert.equal(readFileSync(after.files.path(c.id), 'utf8'), pem);
+    for (const id of [c.id, foreign.id]) await store.deleteSealedPems(id);
   });
 
   test('another key, an altered row, a missing row: materialize refuses naming the certificate (and the key)', async () => {
