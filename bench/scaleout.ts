@@ -13,7 +13,7 @@ import { createNetLab } from '../test/fixtures/netns.js';
 import { startPostgres } from '../test/fixtures/postgres.js';
 import { startHttpServer, type HttpTestServer } from '../test/fixtures/servers.js';
 import { Fulcrum, ROOT } from '../test/helpers/fulcrum.js';
-import { destroyAgent, startAgent, type Agent } from '../test/scaleout/support/cluster.js';
+import { TEST_PEM_KEY, destroyAgent, startAgent, type Agent } from '../test/scaleout/support/cluster.js';
 import { dist, log, sleep, until } from './lib/util.js';
 
 const SPACING_MS = 150;
@@ -90,7 +90,7 @@ async function main(changes: number): Promise<void> {
     const url = await pgServer.database();
     servers.push(await startHttpServer(lab.addHostAddress(201), 's1'));
     servers.push(await startHttpServer(lab.addHostAddress(202), 's2', servers[0].port));
-    api = await Fulcrum.start({ dataplane: 'agents', ipPool: `${lab.prefix}.100`, env: { FULCRUM_STORE: url } });
+    api = await Fulcrum.start({ dataplane: 'agents', ipPool: `${lab.prefix}.100`, env: { FULCRUM_STORE: url, FULCRUM_PEM_KEY: TEST_PEM_KEY } });
     for (const n of lab.nodes) agents.push(startAgent(lab, n, url));
     db = new pg.Client({ connectionString: url });
     await db.connect();

@@ -8,10 +8,22 @@ import { parsePnInterfaces } from './cluster/names.js';
 import { createKey, listKeys, revokeKey } from './keys-cli.js';
 import { serve } from './serve.js';
 import { parseStoreUrl } from './store/open.js';
+import { readPemKey, type PemSealer } from './store/pem-seal.js';
 import { printLogs } from './ops/logs-cli.js';
 import { setServer, showServer, type ServerChange, type ServerCliOptions } from './ops/server-cli.js';
 
 const env = (name: string) => process.env[`FULCRUM_${name}`];
+
+const pemKeyFileOption = () => new Option('--pem-key-file <file>', 'file holding the key that seals certificates\' PEMs in a PostgreSQL store '
+  + '(32 bytes in base64); instead of FULCRUM_PEM_KEY').env('FULCRUM_PEM_KEY_FILE');
+
+/** The PEM sealing key, taken out of the environment so that HAProxy and keepalived do not inherit it. */
+function pemSealer(file: string | undefined): PemSealer | null {
+  const sealer = readPemKey(env('PEM_KEY'), file, env('PEM_KEY_PREVIOUS'));
+  delete process.env.FULCRUM_PEM_KEY;
+  delete process.env.FULCRUM_PEM_KEY_PREVIOUS;
+  return sealer;
+}
 
 const program = new Command('fulcrum')
   .description('Self-hosted load balancer: the Scaleway Load Balancer API v1 (zoned), carried by HAProxy.');
@@ -49,12 +61,17 @@ program.command('serve')
   .addOption(new Option('--acme-email <address>', 'contact address of the ACME account (optional)').env('FULCRUM_ACME_EMAIL'))
   .addOption(new Option('--acme-ca-file <file>', 'extra CA certificates (PEM) to trust for the ACME server\'s HTTPS (private or test CA)')
     .env('FULCRUM_ACME_CA_FILE'))
+  .addOption(pemKeyFileOption())
   .addHelpText('after', `
 Environment:
   FULCRUM_SECRET_KEY   the admin secret key (a UUID), sent by clients as X-Auth-Token. When unset, one is generated on
                        first start, stored in the store (the data dir, or --store) and printed once.
   FULCRUM_STORE        as --store; better than the flag, which other users see in the process list. The password may
                        also come from PGPASSWORD (leave it out of the URL). docs/scale-out.md: several API servers.
+  FULCRUM_PEM_KEY      with --store: seals certificates' PEMs in the store (AES-256-GCM), so that every process can
+                       serve them; 32 bytes in base64 (\`openssl rand -base64 32\`), the same on every process. Needed
+                       with --dataplane agents. Or --pem-key-file. FULCRUM_PEM_KEY_PREVIOUS: keys being rotated out
+                       (comma-separated), which still open what they sealed; at start, serve seals it again.
   FULCRUM_LISTEN, FULCRUM_DATA_DIR, FULCRUM_IP_POOL, FULCRUM_ZONE, FULCRUM_DATAPLANE, FULCRUM_LOG_LEVEL,
   FULCRUM_RATE_LIMIT, FULCRUM_RATE_LIMIT_BURST, FULCRUM_ADMIN_RATE_LIMIT, FULCRUM_ACME_DIRECTORY, FULCRUM_ACME_EMAIL,
   FULCRUM_ACME_CA_FILE, FULCRUM_EDGE_SERVICES_IPS, FULCRUM_METRICS_PUBLIC, FULCRUM_LOG_MAX_BYTES, FULCRUM_LOG_KEEP,
@@ -67,7 +84,7 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
     listen: string; dataDir: string; store?: string; ipPool: string; zone: string[]; dataplane: 'haproxy' | 'none' | 'agents'; logLevel: string;
     rateLimit: string; rateLimitBurst?: string; adminRateLimit: string; acmeDirectory: string; acmeEmail?: string;
     acmeCaFile?: string; edgeServicesIps: string; metricsPublic?: boolean; logMaxBytes: string; logKeep: string;
-    privateNetwork: string[]; smtpUrl?: string; smtpFrom?: string;
+    privateNetwork: string[]; smtpUrl?: string; smtpFrom?: string; pemKeyFile?: string;
   }) => {
     const networks = opts.privateNetwork.length ? opts.privateNetwork : (env('PRIVATE_NETWORK') ?? '').split(',');
     const zones = env('ZONE') && opts.zone.length === 1 && opts.zone[0] === DEFAULTS.zone ? env('ZONE')!.split(',') : opts.zone;
@@ -88,6 +105,7 @@ API: http://<listen>/lb/v1/zones/<zone>/... — point the Scaleway SDKs, scw CLI
       smtp: parseSmtp(opts.smtpUrl, opts.smtpFrom),
       acme: { directoryUrl: opts.acmeDirectory, email: opts.acmeEmail ?? null, caFile: opts.acmeCaFile ?? null },
       edgeServicesIps: parseEdgeServicesIps(opts.edgeServicesIps),
+      pemSealer: pemSealer(opts.pemKeyFile),
     });
     const stop = () => { void running.close().then(() => process.exit(0)); };
     process.once('SIGINT', stop);
@@ -111,12 +129,18 @@ program.command('agent')
   .addOption(new Option('--metrics-listen <host:port>', 'serve the metrics of this node\'s LBs (GET /metrics, no key: bind it where only Prometheus reaches)')
     .env('FULCRUM_METRICS_LISTEN'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('FULCRUM_LOG_LEVEL').default(DEFAULTS.logLevel))
+  .addOption(pemKeyFileOption())
+  .addHelpText('after', `
+Environment:
+  FULCRUM_PEM_KEY   the key the API servers seal certificates' PEMs with (required; or --pem-key-file)
+  FULCRUM_PEM_KEY_PREVIOUS   during a key rotation, the keys being replaced (comma-separated): they still open`)
   .action(async (o: { store: string; node: string; interface: string; nodeAddress?: string; dataDir: string; privateNetwork: string[];
-    metricsListen?: string; logLevel: string }) => {
+    metricsListen?: string; logLevel: string; pemKeyFile?: string }) => {
     const networks = o.privateNetwork.length ? o.privateNetwork : (env('PRIVATE_NETWORK') ?? '').split(',');
     const { runAgent } = await import('./agent/agent.js');
     const running = await runAgent({ store: parseStoreUrl(o.store)!, node: o.node, iface: o.interface, nodeAddress: o.nodeAddress ?? interfaceAddress(o.interface),
-      dataDir: resolveDataDir(o.dataDir), pnInterfaces: parsePnInterfaces(networks), metricsListen: o.metricsListen ? parseListen(o.metricsListen, '--metrics-listen') : null },
+      dataDir: resolveDataDir(o.dataDir), pnInterfaces: parsePnInterfaces(networks),
+      metricsListen: o.metricsListen ? parseListen(o.metricsListen, '--metrics-listen') : null, pemSealer: pemSealer(o.pemKeyFile) },
     pino({ level: o.logLevel }));
     const stop = () => { void running.close().then(() => process.exit(0)); };
     process.once('SIGINT', stop);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { PrivateNetwork } from './domain/private-networks.js';
 import type { SmtpConfig } from './control/alerts-mail.js';
 import { normalizeSubnet } from './domain/acls.js';
+import type { PemSealer } from './store/pem-seal.js';
 
 export interface ServeConfig {
   listen: { host: string; port: number };
@@ -32,6 +33,8 @@ export interface ServeConfig {
   acme?: { directoryUrl: string; email: string | null; caFile: string | null };
   /** Addresses and CIDRs that ACLs with ips_edge_services match (none by default). */
   edgeServicesIps: string[];
+  /** Seals certificates' PEMs in a shared store (FULCRUM_PEM_KEY or --pem-key-file); unset: files only. */
+  pemSealer?: PemSealer | null;
 }
 
 export const DEFAULTS = {

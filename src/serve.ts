@@ -16,6 +16,10 @@ import type { DataPlanePort } from './control/port.js';
 import { Reconciler } from './control/reconciler.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
 import { CertificateFiles } from './store/certificate-files.js';
+import { serveCertificatePems, type CertificatePems } from './store/certificate-pems.js';
+import type { Certificate } from './domain/certificates.js';
+import { SharedStoreDataPlane } from './control/shared-dataplane.js';
+import { isChallengeStore, storeChallenges } from './control/store-challenges.js';
 import { describeStore, openStore } from './store/open.js';
 import { isUuid } from './domain/validation.js';
 import { LogRotator } from './ops/log-rotation.js';
@@ -31,6 +35,8 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   mkdirSync(cfg.dataDir, { recursive: true });
   const metrics = new ControlMetrics();
   const store = metrics.meterStore(await openStore(cfg.store, cfg.dataDir, log.child({ component: 'store' })));
+  const pems = serveCertificatePems(cfg, store, new CertificateFiles(cfg.dataDir), log);
+  if (pems.shared) await sealPems(pems, await store.allCertificates(), log);
   // The agents mode's modules (placement, cluster tables) load only when it is chosen.
   const agents = cfg.dataplane === 'agents'
     ? await (await import('./cluster/agents-mode.js')).startAgentsControl(cfg.store, store, log.child({ component: 'placement' })) : null;
@@ -50,20 +56,22 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   }
   const defaultProjectId = await store.getSetting('default_project_id') ?? await store.initSetting('default_project_id', randomUUID());
 
-  const certificateFiles = new CertificateFiles(cfg.dataDir);
-  const dataPlane: DataPlanePort = metrics.meterDataPlane(!local ? new MemoryDataPlane()
-    : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps,
-      log: log.child({ component: 'dataplane' }), onReload: metrics.onReload }));
+  const haproxy = !local ? null : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: pems.dir, edgeServicesIps: cfg.edgeServicesIps,
+    log: log.child({ component: 'dataplane' }), onReload: metrics.onReload });
+  // On a shared store, certificates' PEMs and ACME answers may come from another process: through the store.
+  const shared = isChallengeStore(store) ? store : null;
+  const dataPlane: DataPlanePort = metrics.meterDataPlane(!haproxy ? new MemoryDataPlane()
+    : shared ? new SharedStoreDataPlane(haproxy, pems, false) : haproxy);
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
   const alerts = new Alerts(reconciler.events, store, cfg.smtp ? smtpSender(cfg.smtp) : null, log.child({ component: 'alerts' }));
   // Live reads of backend-stats feed the events of every LB; the poller keeps those of LBs with a subscriber flowing.
   const poller = new StatsPoller(() => subscribedLbIds(store), reconciler);
-  const acmeJob = new AcmeJob(store, dataPlane, certificateFiles, (lbId) => reconciler.settled(lbId), {
+  const acmeJob = new AcmeJob(store, shared ? storeChallenges(shared, log.child({ component: 'acme' })) : dataPlane, pems, (lbId) => reconciler.settled(lbId), {
     directoryUrl: cfg.acme?.directoryUrl ?? DEFAULTS.acmeDirectory, email: cfg.acme?.email ?? null, caFile: cfg.acme?.caFile ?? null,
     dataDir: cfg.dataDir,
   }, log.child({ component: 'acme' }));
   const app = await buildApi({
-    store, reconciler, pool, zones: cfg.zones, defaultProjectId, certificateFiles, acme: acmeJob,
+    store, reconciler, pool, zones: cfg.zones, defaultProjectId, certificatePems: pems, acme: acmeJob,
     privateNetworks: cfg.privateNetworks, mailRelay: cfg.smtp !== null, instances: agents?.instances,
   }, new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit, adminRateLimit: cfg.adminRateLimit,
     metrics: { control: metrics, dataDir: local ? cfg.dataDir : null, public: cfg.metricsPublic } });
@@ -89,6 +97,19 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       await store.close();
     },
   };
+}
+
+/**
+ * At start, with a shared store and a key: seals the PEM files received before the key was set, and seals again under
+ * the current key what a previous one sealed (docs/scale-out.md, rotation).
+ */
+async function sealPems(pems: CertificatePems, certificates: Certificate[], log: Logger): Promise<void> {
+  const keyId = pems.shared!.sealer.keyId;
+  const sealed = await pems.sealLocalFiles(certificates);
+  if (sealed) log.info({ certificates: sealed, keyId }, 'sealed into the store the PEM files of certificates received before FULCRUM_PEM_KEY was set');
+  const { resealed, unreadable } = await pems.resealUnderCurrentKey();
+  if (resealed) log.info({ rows: resealed, keyId }, 'sealed again under the current FULCRUM_PEM_KEY the PEMs a previous key sealed');
+  if (unreadable) log.warn({ rows: unreadable, keyId }, 'PEMs in the store sealed under a key this process does not have (FULCRUM_PEM_KEY_PREVIOUS)');
 }
 
 /** A private network overlapping the IP pool would let two LBs bind one address (HAProxy binds with SO_REUSEPORT). */

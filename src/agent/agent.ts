@@ -7,9 +7,13 @@ import type { Logger } from 'pino';
 import { checkInterface, checkNodeAddress, checkNodeName } from '../cluster/names.js';
 import { PostgresCluster } from '../cluster/postgres-cluster.js';
 import type { InstanceReport } from '../cluster/types.js';
+import { SharedStoreDataPlane } from '../control/shared-dataplane.js';
 import { Reconciler } from '../control/reconciler.js';
 import { HaproxyDataPlane } from '../dataplane/dataplane.js';
 import type { ServerStat } from '../domain/stats.js';
+import { CertificateFiles } from '../store/certificate-files.js';
+import { CertificatePems } from '../store/certificate-pems.js';
+import type { PemSealer } from '../store/pem-seal.js';
 import { PostgresStore } from '../store/postgres.js';
 import { Keepalived } from './keepalived.js';
 import { NodeDataPlane } from './node-dataplane.js';
@@ -19,6 +23,9 @@ import { placedStore } from './placed-store.js';
 
 /** Heartbeat and placement period; `serve` reads a node silent for 3 of them as down (cluster/instances.ts). */
 export const HEARTBEAT_MS = 500;
+
+const PEM_KEY_NEEDED = 'fulcrum agent needs FULCRUM_PEM_KEY (or --pem-key-file), the key the API servers seal certificates\' PEMs with: '
+  + 'the same 32 bytes in base64 on every process (docs/scale-out.md)';
 
 export interface AgentConfig {
   store: string;
@@ -30,6 +37,8 @@ export interface AgentConfig {
   pnInterfaces: Map<string, string>;
   /** Where to serve the node's LB metrics (GET /metrics); none when null. */
   metricsListen: { host: string; port: number } | null;
+  /** Opens the certificates' PEMs sealed in the store (FULCRUM_PEM_KEY); required. */
+  pemSealer: PemSealer | null;
 }
 
 export interface RunningAgent {
@@ -38,6 +47,7 @@ export interface RunningAgent {
 
 export async function runAgent(cfg: AgentConfig, log: Logger): Promise<RunningAgent> {
   const node = { name: checkNodeName(cfg.node), address: checkNodeAddress(cfg.nodeAddress), iface: checkInterface(cfg.iface) };
+  if (!cfg.pemSealer) throw new Error(PEM_KEY_NEEDED);
   mkdirSync(cfg.dataDir, { recursive: true });
   const cluster = await PostgresCluster.open(cfg.store);
   const store = await PostgresStore.open(cfg.store, {
@@ -51,12 +61,15 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<RunningAg
   };
   await refresh();
 
+  // The PEMs of the certificates this node's LBs use, written from the store before each apply, and their ACME
+  // answers (shared-dataplane.ts).
+  const pems = new CertificatePems(new CertificateFiles(cfg.dataDir), { rows: store, sealer: cfg.pemSealer });
   const haproxyDir = join(cfg.dataDir, 'haproxy');
-  const haproxy = new HaproxyDataPlane({ dataDir: haproxyDir, log: log.child({ component: 'dataplane' }),
+  const haproxy = new HaproxyDataPlane({ dataDir: haproxyDir, certDir: pems.dir, log: log.child({ component: 'dataplane' }),
     peersOf: (lbId) => placements.peers(lbId), pnSource: false });
   const dataPlane = new NodeDataPlane(haproxy, new Keepalived(cfg.dataDir), node, (id, a) => placements.vrrp(id, a), cfg.pnInterfaces);
-  const reconciler = new Reconciler(placedStore(store, (id) => placements.has(id), () => placements.ids()), dataPlane,
-    log.child({ component: 'reconciler' }));
+  const reconciler = new Reconciler(placedStore(store, (id) => placements.has(id), () => placements.ids()),
+    new SharedStoreDataPlane(dataPlane, pems, true), log.child({ component: 'reconciler' }));
 
   for (const [lbId, running] of await haproxy.adoptAll(placements.ids())) {
     const snap = running ? await store.snapshot(lbId) : null;

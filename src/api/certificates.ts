@@ -90,7 +90,7 @@ export function certificateRoutes(app: FastifyInstance, ctx: ApiContext): void {
         notValidAfter: null, status: 'pending', pemSha256: null };
     }
     p.throwIfAny();
-    if (pem !== null) await ctx.certificateFiles.write(cert!.id, pem);
+    if (pem !== null) await ctx.certificatePems.write(cert!.id, pem);
     await ctx.store.createCertificate(cert!);
     if (cert!.type === 'letsencrypt') ctx.acme?.poke();
     return certificateJson(ctx, cert!, lb, true);
@@ -123,7 +123,7 @@ export function certificateRoutes(app: FastifyInstance, ctx: ApiContext): void {
       throw resourceStillInUse(`certificate is used by frontend(s) ${users.map((f) => f.id).join(', ')}; remove it from them first`);
     }
     await ctx.store.deleteCertificate(certificate.id);
-    await ctx.certificateFiles.remove(certificate.id);
+    await ctx.certificatePems.remove(certificate.id);
     return reply.code(204).send();
   });
 }

@@ -7,7 +7,7 @@ import type { PrivateNetwork } from '../domain/private-networks.js';
 import type { ServerStat } from '../domain/stats.js';
 import type { InstanceSource } from '../cluster/instances.js';
 import type { Reconciler } from '../control/reconciler.js';
-import type { CertificateFiles } from '../store/certificate-files.js';
+import type { CertificatePems } from '../store/certificate-pems.js';
 import type { Store } from '../store/store.js';
 import { notFound, transientState } from '../wire/errors.js';
 import { lbToWire } from '../wire/lbs.js';
@@ -25,7 +25,7 @@ export interface ApiContext {
   /** True when email alerts have a relay (`--smtp-url`); email subscribers are refused otherwise. */
   mailRelay?: boolean;
   /** Where certificates' PEM files are written (mode 0600). */
-  certificateFiles: CertificateFiles;
+  certificatePems: CertificatePems;
   /** Told when a Let's Encrypt certificate is created, so its order starts now rather than at the next round. */
   acme?: { poke(): void };
   /** Agents mode: the LBs' instances (one per node) and backend stats come from the cluster tables, not the reconciler. */

@@ -16,7 +16,7 @@ import type acme from 'acme-client';
 import type { Logger } from 'pino';
 import { parseCustomChain, sha256, type Certificate } from '../domain/certificates.js';
 import { writeAtomic } from '../dataplane/haproxy.js';
-import type { CertificateFiles } from '../store/certificate-files.js';
+import type { CertificatePems } from '../store/certificate-pems.js';
 import type { Store } from '../store/store.js';
 import type { DataPlanePort } from './port.js';
 
@@ -46,7 +46,8 @@ export class AcmeJob {
   private client: Promise<acme.Client> | null = null;
   private ticking = false;
 
-  constructor(private readonly store: Store, private readonly dataPlane: DataPlanePort, private readonly files: CertificateFiles,
+  /** `challenges`: the data plane, or with a shared store the store (store-challenges.ts), that serves HTTP-01 answers. */
+  constructor(private readonly store: Store, private readonly challenges: Pick<DataPlanePort, 'setChallenge'>, private readonly files: CertificatePems,
     /** Resolves once the LB's data plane runs what is stored now (the reconciler). */
     private readonly settled: (lbId: string) => Promise<void>, private readonly opts: AcmeOptions, private readonly log: Logger) {}
 
@@ -131,7 +132,7 @@ export class AcmeJob {
     try {
       // Port 80 answers HTTP-01 once the LB runs with the order active (a temporary listener may need a reload).
       await this.settled(c.lbId);
-      const setChallenge = this.dataPlane.setChallenge?.bind(this.dataPlane);
+      const setChallenge = this.challenges.setChallenge?.bind(this.challenges);
       if (!setChallenge) throw new Error('this Fulcrum runs without a data plane (--dataplane none): nothing can answer HTTP-01');
       const client = await this.account();
       const acme = await loadAcme();

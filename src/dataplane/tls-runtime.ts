@@ -70,11 +70,16 @@ export async function swapCertificates(adminSock: string, pemPaths: string[]): P
 const TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
 const KEY_AUTHORIZATION = /^[A-Za-z0-9_-]{1,256}\.[A-Za-z0-9_-]{1,128}$/;
 
-/** Sets (keyAuthorization given) or removes (null) one HTTP-01 answer, in the map file and in the running worker. */
-export async function setChallenge(adminSock: string | null, runDir: string, token: string, keyAuthorization: string | null): Promise<void> {
+/** Refuses a token or key authorization that is not base64url (it would reach the map and runtime commands). */
+export function checkChallenge(token: string, keyAuthorization: string | null): void {
   if (!TOKEN.test(token) || (keyAuthorization !== null && !KEY_AUTHORIZATION.test(keyAuthorization))) {
     throw new Error('ACME token or key authorization has unexpected characters');
   }
+}
+
+/** Sets (keyAuthorization given) or removes (null) one HTTP-01 answer, in the map file and in the running worker. */
+export async function setChallenge(adminSock: string | null, runDir: string, token: string, keyAuthorization: string | null): Promise<void> {
+  checkChallenge(token, keyAuthorization);
   const map = challengeMapPath(runDir);
   await mkdir(dirname(map), { recursive: true, mode: 0o700 });
   const lines = (await readFile(map, 'utf8').catch(() => '')).split('\n').filter((l) => l && !l.startsWith(`${token} `));

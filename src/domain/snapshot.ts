@@ -17,4 +17,14 @@ export interface LbSnapshot {
   /** Absent in snapshots saved before routes and ACLs existed: read as none. */
   routes?: Route[];
   acls?: Acl[];
+  /**
+   * HTTP-01 answers of the LB's running ACME orders, when they travel through a shared store (agents, several API
+   * servers); absent otherwise (the ACME job then sets them on its own data plane).
+   */
+  challenges?: AcmeChallenge[];
+}
+
+export interface AcmeChallenge {
+  token: string;
+  keyAuthorization: string;
 }

@@ -63,6 +63,15 @@ export const STORE_MIGRATIONS: MigrationSet = {
        id TEXT PRIMARY KEY, seq BIGINT GENERATED ALWAYS AS IDENTITY, zone TEXT NOT NULL, project_id TEXT NOT NULL,
        organization_id TEXT NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
      CREATE INDEX subscribers_zone ON subscribers(zone, created_at);`,
+    // Certificates' PEMs, sealed (pem-seal.ts), one row per version: a row is written before the certificate's document
+    // names its hash, so whoever reads that document finds the PEM. Old versions and orphans are swept.
+    `CREATE TABLE certificate_pems (
+       certificate_id TEXT NOT NULL, pem_sha256 TEXT NOT NULL, sealed TEXT NOT NULL,
+       created_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (certificate_id, pem_sha256));`,
+    // HTTP-01 answers of running ACME orders: part of the LB's snapshot, served by every process running its HAProxy.
+    `CREATE TABLE acme_challenges (
+       lb_id TEXT NOT NULL REFERENCES lbs(id) ON DELETE CASCADE, token TEXT NOT NULL, key_authorization TEXT NOT NULL,
+       created_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (lb_id, token));`,
   ],
 };
 

@@ -13,7 +13,7 @@ import { addressSortKey, type Ip } from '../domain/ips.js';
 import type { ApiKey } from '../domain/keys.js';
 import { isBeingDeleted, type Lb, type LbStatus } from '../domain/lbs.js';
 import type { Route } from '../domain/routes.js';
-import type { LbSnapshot } from '../domain/snapshot.js';
+import type { AcmeChallenge, LbSnapshot } from '../domain/snapshot.js';
 import type { Subscriber } from '../domain/subscribers.js';
 import { STORE_MIGRATIONS, migrate, type MigrationSet } from './postgres-migrations.js';
 import {
@@ -21,7 +21,7 @@ import {
 } from './query.js';
 import {
   ConflictError, certificateChangesConfig, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
-  type Store, type SubscriberFilter,
+  type ChallengeStore, type SealedPemStore, type Store, type SubscriberFilter,
 } from './store.js';
 
 const PG: Dialect = {
@@ -89,7 +89,7 @@ class Conn {
   }
 }
 
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, SealedPemStore, ChallengeStore {
   private readonly listeners: ChangeListener[] = [];
   /** Tells this store's own notifications (already told at commit) from other processes'. */
   private readonly instance = randomUUID();
@@ -295,6 +295,7 @@ export class PostgresStore implements Store {
     await this.write(() => [id], async (tx) => {
       await this.lockLb(tx, id);
       await tx.run('DELETE FROM frontends WHERE lb_id = ?', id);
+      await tx.run('DELETE FROM certificate_pems WHERE certificate_id IN (SELECT id FROM certificates WHERE lb_id = ?)', id);
       await tx.run('DELETE FROM certificates WHERE lb_id = ?', id);
       await tx.run('DELETE FROM backends WHERE lb_id = ?', id);
       if (releaseIps) await tx.run('DELETE FROM ips WHERE lb_id = ?', id);
@@ -317,7 +318,9 @@ export class PostgresStore implements Store {
       const certificates = await children<Certificate>('certificates');
       const routes = await children<Route>('routes');
       const acls = await children<Acl>('acls');
-      return { lb, addresses, backends, frontends, certificates, routes, acls };
+      const challenges = await tx.rows<AcmeChallenge>(
+        'SELECT token, key_authorization AS "keyAuthorization" FROM acme_challenges WHERE lb_id = ? ORDER BY token', lbId);
+      return { lb, addresses, backends, frontends, certificates, routes, acls, challenges };
     });
   }
 
@@ -511,6 +514,48 @@ export class PostgresStore implements Store {
 
   async deleteCertificate(id: string): Promise<void> {
     await this.write(() => [], (tx) => tx.run('DELETE FROM certificates WHERE id = ?', id));
+  }
+
+  // ---- ACME HTTP-01 answers
+
+  async setAcmeChallenge(lbId: string, token: string, keyAuthorization: string | null): Promise<boolean> {
+    return this.write((found) => (found ? [lbId] : []), async (tx) => {
+      const lb = await this.lockLb(tx, lbId);
+      if (!lb) return false;
+      // Answers of orders whose process died before removing them: no order waits an hour for its validation.
+      await tx.run(`DELETE FROM acme_challenges WHERE lb_id = ? AND (token = ? OR created_at < now() - interval '1 hour')`, lbId, token);
+      if (keyAuthorization !== null) {
+        await tx.run('INSERT INTO acme_challenges (lb_id, token, key_authorization) VALUES (?,?,?)', lbId, token, keyAuthorization);
+      }
+      await this.bump(tx, lb);
+      return true;
+    });
+  }
+
+  // ---- sealed PEMs (no change to any LB: the certificate's document, written after, announces a new PEM)
+
+  async putSealedPem(certificateId: string, pemSha256: string, sealed: string): Promise<void> {
+    await this.write(() => [], (tx) => tx.run(`INSERT INTO certificate_pems (certificate_id, pem_sha256, sealed) VALUES (?,?,?)
+      ON CONFLICT (certificate_id, pem_sha256) DO UPDATE SET sealed = excluded.sealed, created_at = now()`, certificateId, pemSha256, sealed));
+  }
+
+  async sealedPem(certificateId: string, pemSha256: string): Promise<string | null> {
+    return (await this.read.rows<{ sealed: string }>('SELECT sealed FROM certificate_pems WHERE certificate_id = ? AND pem_sha256 = ?',
+      certificateId, pemSha256))[0]?.sealed ?? null;
+  }
+
+  async deleteSealedPems(certificateId: string): Promise<void> {
+    await this.write(() => [], (tx) => tx.run('DELETE FROM certificate_pems WHERE certificate_id = ?', certificateId));
+  }
+
+  async sealedPemsOutside(prefix: string): Promise<{ certificateId: string; pemSha256: string; sealed: string }[]> {
+    return this.read.rows(`SELECT certificate_id AS "certificateId", pem_sha256 AS "pemSha256", sealed FROM certificate_pems
+      WHERE left(sealed, length(?)) <> ?`, prefix, prefix);
+  }
+
+  async sweepSealedPems(graceMs: number): Promise<number> {
+    return this.write(() => [], (tx) => tx.run(`DELETE FROM certificate_pems p WHERE p.created_at < now() - make_interval(secs => ?::float8 / 1000)
+      AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.id = p.certificate_id AND c.doc::jsonb ->> 'pemSha256' = p.pem_sha256)`, graceMs));
   }
 
   async frontendsOfCertificate(certificateId: string): Promise<Frontend[]> {

@@ -223,6 +223,30 @@ export function keepLifecycle(current: Lb, next: Lb): Lb {
   };
 }
 
+/**
+ * Sealed copies of certificates' PEMs in a shared store (PostgreSQL), one per (certificate, PEM hash), so that every
+ * process on the store can run a certificate created through any of them (certificate-pems.ts). The text is sealed
+ * before it gets here (pem-seal.ts): a store never sees a PEM.
+ */
+export interface SealedPemStore {
+  putSealedPem(certificateId: string, pemSha256: string, sealed: string): Promise<void>;
+  sealedPem(certificateId: string, pemSha256: string): Promise<string | null>;
+  deleteSealedPems(certificateId: string): Promise<void>;
+  /** Every row whose sealed text does not start with `prefix` (sealed under another key than the current one). */
+  sealedPemsOutside(prefix: string): Promise<{ certificateId: string; pemSha256: string; sealed: string }[]>;
+  /** Removes rows older than `graceMs` that no certificate names (deleted, or replaced by a renewal); returns how many. */
+  sweepSealedPems(graceMs: number): Promise<number>;
+}
+
+/**
+ * HTTP-01 answers kept in a shared store (PostgreSQL): each change bumps the LB's config version and is announced
+ * like any other, and the LB's snapshot carries them (`challenges`) to every process running its HAProxy.
+ */
+export interface ChallengeStore {
+  /** Sets (or, with null, removes) the answer for a token of the LB; false when the LB is gone. */
+  setAcmeChallenge(lbId: string, token: string, keyAuthorization: string | null): Promise<boolean>;
+}
+
 /** Whether a certificate's new version changes what HAProxy sees: the PEM, and the HTTP-01 listener while an order runs. */
 export function certificateChangesConfig(current: Certificate, next: Certificate): boolean {
   return current.pemSha256 !== next.pemSha256 || current.orderActive !== next.orderActive;

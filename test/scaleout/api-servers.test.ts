@@ -2,8 +2,9 @@
 // HAProxy instances. A write answered by one is read back from the other at once and reaches real traffic through
 // the other's HAProxy; concurrent writers through both never break a limit, a port's uniqueness, a pool or an address.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -15,17 +16,22 @@ import { backendBody, frontendBody } from '../helpers/api.js';
 import { BIN, Fulcrum, waitLbReady } from '../helpers/fulcrum.js';
 import { freePort, loopbackNet } from '../helpers/ports.js';
 import { fastCheck, report } from '../e2e/support/lb.js';
+import { httpsFingerprintGet } from '../e2e/support/tls.js';
+import { parseCustomChain } from '../../src/domain/certificates.js';
+import { Pki } from '../fixtures/pki.js';
 
 let pg: Postgres;
 let storeUrl = '';
 let api: Fulcrum;
 let edge: Fulcrum;
+let pki: Pki;
 const servers: HttpTestServer[] = [];
 
 before(async () => {
   pg = await startPostgres('127.0.0.1', { maxConnections: 60 });
   storeUrl = await pg.database();
-  const shared = { ipNet: loopbackNet(), secretKey: randomUUID(), env: { FULCRUM_STORE: storeUrl } };
+  pki = await Pki.create();
+  const shared = { ipNet: loopbackNet(), secretKey: randomUUID(), env: { FULCRUM_STORE: storeUrl, FULCRUM_PEM_KEY: randomBytes(32).toString('base64') } };
   // Started together: both migrate the empty database at once (the advisory lock makes that safe).
   [api, edge] = await Promise.all([Fulcrum.start({ ...shared, dataplane: 'none' }), Fulcrum.start({ ...shared, dataplane: 'haproxy' })]);
   const net = loopbackNet();
@@ -41,6 +47,7 @@ after(async () => {
   await edge?.destroy();
   for (const s of servers) await s.close();
   await pg?.stop();
+  pki?.close();
 });
 
 const statuses = (rs: { status: number }[]) => rs.map((r) => r.status).sort();
@@ -84,6 +91,27 @@ test('a write on the API-only server is read back at once on the other, and reac
   await e.updateLb({ lbId: lb.id, name: 'renamed-on-edge', description: '', tags: [], sslCompatibilityLevel: 'ssl_compatibility_level_intermediate' });
   assert.equal((await a.getLb({ lbId: lb.id })).name, 'renamed-on-edge');
   await waitFor('an apply on the API-only server', async () => (await applies(api)) > before, 5000);
+});
+
+test('a certificate created through the API-only server is served by the other\'s HAProxy (its PEM sealed in the store)', async () => {
+  const a = api.sdk();
+  const lb = await a.createLb({ name: 'tls', description: '', type: 'LB-S', tags: [] } as never);
+  const leaf = await pki.leaf(['shared.fulcrum.test']);
+  const cert = await a.createCertificate({ lbId: lb.id, name: 'shared', customCertificate: { certificateChain: leaf.chain } });
+  const [one] = servers;
+  const backend = await a.createBackend({ lbId: lb.id, name: 'web', forwardProtocol: 'http', forwardPort: one.port,
+    forwardPortAlgorithm: 'roundrobin', stickySessions: 'none', stickySessionsCookieName: '', serverIp: [one.host],
+    healthCheck: fastCheck() } as Lbv1.ZonedApiCreateBackendRequest);
+  const port = await freePort(lb.ip[0].ipAddress);
+  await a.createFrontend({ lbId: lb.id, name: 'https', inboundPort: port, backendId: backend.id, certificateIds: [cert.id], enableHttp3: false } as never);
+  await waitLbReady(edge.sdk(), lb.id);
+  // The first answer of the server (its health check passed) through the edge HAProxy.
+  const answer = await waitFor('HTTPS through the edge HAProxy', () => httpsFingerprintGet(lb.ip[0].ipAddress, port, 'shared.fulcrum.test', pki.rootCert)
+    .then((r) => (r.body === 'one' ? r : null), () => null), 15_000);
+  assert.equal(answer.fingerprint, parseCustomChain(leaf.chain).sha1);
+  // The API-only server received the PEM and keeps no file of it; the edge wrote its own from the store.
+  assert.throws(() => statSync(join(api.dataDir, 'certificates', `${cert.id}.pem`)), /ENOENT/);
+  assert.equal(statSync(join(edge.dataDir, 'certificates', `${cert.id}.pem`)).mode & 0o777, 0o600);
 });
 
 test('concurrent writers on both servers: limits, one frontend per port, every added server, distinct addresses', async () => {

@@ -21,7 +21,7 @@ import { lbPaths } from '../../src/dataplane/haproxy.js';
 import { backendName } from '../../src/dataplane/names.js';
 import { cli } from '../../src/dataplane/runtime.js';
 import { parseTable } from '../../src/dataplane/stick-tables.js';
-import { NODE_METRICS_PORT, destroyAgent, holds, keepalivedPids, killNode, startAgent, type Agent } from './support/cluster.js';
+import { NODE_METRICS_PORT, TEST_PEM_KEY, destroyAgent, holds, keepalivedPids, killNode, startAgent, type Agent } from './support/cluster.js';
 
 const skip = !canUseNetns() ? 'needs root (network namespaces)'
   : spawnSync('keepalived', ['--version']).error ? 'needs keepalived (scripts/install.sh --test)' : false;
@@ -87,9 +87,10 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
       fillers = [6, 7, 8, 9].map((n) => lab.addHostAddress(n));
       pn = lab.addNetwork();
       api = await Fulcrum.start({ dataplane: 'agents', ipPool: [100, 101, 102, 103, 104].map((n) => `${lab.prefix}.${n}`).join(','),
-        env: { FULCRUM_STORE: url, FULCRUM_PRIVATE_NETWORK: `${PN}=${pn.prefix}.0/24,${PN_ELSEWHERE}=10.250.0.0/24` } });
+        env: { FULCRUM_STORE: url, FULCRUM_PEM_KEY: TEST_PEM_KEY,
+          FULCRUM_PRIVATE_NETWORK: `${PN}=${pn.prefix}.0/24,${PN_ELSEWHERE}=10.250.0.0/24` } });
       sdk = api.sdk();
-      for (const n of lab.nodes) agents.push(startAgent(lab, n, url, undefined, agentArgs()));
+      for (const n of lab.nodes) agents.push(startAgent(lab, n, url, undefined, { extraArgs: agentArgs() }));
       // Every node registered before the first LB is placed (else it would go to the nodes that started first).
       const db = new URL(url).pathname.slice(1);
       await waitFor('all agents registered', async () => {
@@ -237,7 +238,7 @@ describe('HA pairs across node namespaces', { skip, timeout: 240_000 }, () => {
     master.child.kill('SIGKILL');
     await exited;
     const restartedAt = new Date().toISOString();
-    const restarted = startAgent(lab, master.node, storeUrl, master.dataDir, agentArgs());
+    const restarted = startAgent(lab, master.node, storeUrl, master.dataDir, { extraArgs: agentArgs() });
     agents[agents.indexOf(master)] = restarted;
     // The restarted agent reports its instance ready again, as of after the restart (its first apply adopted HAProxy).
     const instance = lb.instances.find((i) => i.ipAddress === master.node.address)!;

@@ -17,6 +17,7 @@ import { buildApi } from '../../src/api/server.js';
 import { MemoryDataPlane } from '../../src/control/memory-dataplane.js';
 import { Reconciler } from '../../src/control/reconciler.js';
 import { CertificateFiles } from '../../src/store/certificate-files.js';
+import { CertificatePems } from '../../src/store/certificate-pems.js';
 import { Pki } from '../fixtures/pki.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { BIN, Fulcrum, ZONE, type FulcrumOptions } from '../helpers/fulcrum.js';
@@ -59,7 +60,7 @@ export async function inProcessApi(onRoute?: (method: string, url: string) => vo
   const adminKey = '00000000-0000-4000-8000-000000000001';
   const app = await buildApi({
     store, reconciler, pool: new AddressPool(pool), zones: [ZONE], defaultProjectId: '00000000-0000-4000-8000-000000000000',
-    certificateFiles: new CertificateFiles(dir),
+    certificatePems: new CertificatePems(new CertificateFiles(dir), null),
     privateNetworks: [{ id: FUZZ_PN_ID, cidr: '127.78.0.0/24' }],
   }, new Keys(adminKey, store), log, { onRoute });
   await app.ready();

@@ -67,6 +67,34 @@ describe('PostgresStore: change feed and migrations', () => {
     }
   });
 
+  test('ACME answers: setting one bumps the LB and reaches another store, whose snapshot carries it; removed again', async () => {
+    const url = await server.database();
+    const [a, b] = [await PostgresStore.open(url), await PostgresStore.open(url)];
+    try {
+      const lb = makeLb(randomUUID());
+      await a.createLb(lb, [], []);
+      const announced = heard(b, 1);
+      assert.equal(await a.setAcmeChallenge(lb.id, 'tok-1', 'tok-1.thumb'), true);
+      assert.deepEqual(await announced, [lb.id]);
+      const snap = await b.snapshot(lb.id);
+      assert.deepEqual(snap?.challenges, [{ token: 'tok-1', keyAuthorization: 'tok-1.thumb' }]);
+      assert.equal(snap?.lb.configVersion, lb.configVersion + 1);
+      await a.setAcmeChallenge(lb.id, 'tok-1', 'tok-1.other');
+      assert.deepEqual((await b.snapshot(lb.id))?.challenges, [{ token: 'tok-1', keyAuthorization: 'tok-1.other' }], 'one answer per token');
+      await a.setAcmeChallenge(lb.id, 'tok-1', null);
+      assert.deepEqual((await b.snapshot(lb.id))?.challenges, []);
+      assert.equal(await a.setAcmeChallenge(randomUUID(), 'tok-2', 'tok-2.thumb'), false, 'no such LB');
+      // Deleted with their LB.
+      await a.setAcmeChallenge(lb.id, 'tok-3', 'tok-3.thumb');
+      await a.deleteLb(lb.id, true);
+      const dbName = new URL(url).pathname.slice(1);
+      assert.equal((await server.sql('SELECT count(*) FROM acme_challenges', dbName)).trim(), '0');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   test('a dropped feed connection is re-opened, and every LB is then reported as changed', async () => {
     const url = await server.database();
     const events: string[] = [];
@@ -102,7 +130,7 @@ describe('PostgresStore: change feed and migrations', () => {
       const applied = (await server.sql('SELECT set_name, applied FROM fulcrum_migrations', dbName)).trim();
       assert.equal(applied, `store|${STORE_MIGRATIONS.steps.length}`);
       const tables = (await server.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", dbName)).trim();
-      assert.equal(tables, '11', 'ten store tables and fulcrum_migrations');
+      assert.equal(tables, '13', 'twelve store tables and fulcrum_migrations');
       const lb = makeLb(randomUUID());
       await stores[0].createLb(lb, [], []);
       assert.deepEqual(await stores[3].getLb(lb.id), lb);

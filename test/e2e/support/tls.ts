@@ -1,5 +1,6 @@
 // A self-signed certificate made with openssl at test start, and an HTTPS identity server using it.
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -86,6 +87,24 @@ export function handshake(host: string, port: number, opts: { servername?: strin
       resolve(out);
     });
     sock.once('timeout', () => sock.destroy(new Error('TLS handshake timed out')));
+    sock.once('error', reject);
+  });
+}
+
+/**
+ * One HTTP/1.0 request over TLS: the SHA-1 fingerprint of the served leaf (hex, lowercase, as the API shows it) and the
+ * answer's body.
+ */
+export function httpsFingerprintGet(host: string, port: number, servername: string, ca: string): Promise<{ fingerprint: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = tlsConnect({ host, port, servername, ca, timeout: 3000 }, () => {
+      const fingerprint = new X509Certificate(sock.getPeerCertificate().raw).fingerprint.replaceAll(':', '').toLowerCase();
+      let text = '';
+      sock.on('data', (d: Buffer) => { text += d.toString('utf8'); });
+      sock.on('end', () => resolve({ fingerprint, body: text.split('\r\n\r\n').slice(1).join('\r\n\r\n') }));
+      sock.end(`GET / HTTP/1.0\r\nHost: ${servername}\r\n\r\n`);
+    });
+    sock.once('timeout', () => sock.destroy(new Error('HTTPS request timed out')));
     sock.once('error', reject);
   });
 }

@@ -2,6 +2,7 @@
 // each with its own data dir, and the means to fail a node the way a crash does (SIGKILL of its agent, HAProxy and
 // keepalived, found by the PIDs we started and those under its data dir).
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import type { NetLab, Node } from '../../fixtures/netns.js';
 
 /** Each agent serves its LBs' metrics on its node address, this port (every node has its own network namespace). */
 export const NODE_METRICS_PORT = 9101;
+/** The PEM sealing key of this test run's API servers and agents (FULCRUM_PEM_KEY). */
+export const TEST_PEM_KEY = randomBytes(32).toString('base64');
 
 export interface Agent {
   node: Node;
@@ -19,13 +22,20 @@ export interface Agent {
   output: string;
 }
 
-/** Starts the node's agent, on a new data dir or (a restart) on the one given; `extraArgs` are more of its flags. */
+export interface AgentOptions {
+  /** A key other than the API servers' (FULCRUM_PEM_KEY), to test a mismatch; '' for none. */
+  pemKey?: string;
+  /** More flags of `fulcrum agent`. */
+  extraArgs?: string[];
+}
+
+/** Starts the node's agent, on a new data dir or (a restart) on the one given. */
 export function startAgent(lab: NetLab, node: Node, storeUrl: string, dataDir = mkdtempSync(join(tmpdir(), `fulcrum-${node.name}-`)),
-  extraArgs: string[] = []): Agent {
+  { pemKey = TEST_PEM_KEY, extraArgs = [] }: AgentOptions = {}): Agent {
   const child = lab.spawnIn(node, process.execPath, [BIN, 'agent', '--node', node.name, '--interface', node.iface,
     '--node-address', node.address, '--data-dir', dataDir, '--metrics-listen', `${node.address}:${NODE_METRICS_PORT}`, '--log-level', 'warn',
     ...extraArgs],
-  { env: { ...process.env, FULCRUM_STORE: storeUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
+  { env: { ...process.env, FULCRUM_STORE: storeUrl, FULCRUM_PEM_KEY: pemKey }, stdio: ['ignore', 'pipe', 'pipe'] });
   const a: Agent = { node, dataDir, child, output: '' };
   child.stdout!.on('data', (d) => { a.output += d; });
   child.stderr!.on('data', (d) => { a.output += d; });
