@@ -14,6 +14,7 @@ import { StatsPoller, subscribedLbIds } from './control/events.js';
 import { MemoryDataPlane } from './control/memory-dataplane.js';
 import type { DataPlanePort } from './control/port.js';
 import { Reconciler } from './control/reconciler.js';
+import { coordinate, type Coordination } from './store/leader.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
 import { CertificateFiles } from './store/certificate-files.js';
 import { describeStore, openStore } from './store/open.js';
@@ -33,8 +34,9 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const store = metrics.meterStore(await openStore(cfg.store, cfg.dataDir, log.child({ component: 'store' })));
   // The agents mode's modules (placement, cluster tables) load only when it is chosen.
   const agents = cfg.dataplane === 'agents'
-    ? await (await import('./cluster/agents-mode.js')).startAgentsControl(cfg.store, store, log.child({ component: 'placement' })) : null;
-  // Without HAProxy in this process (none, agents), the reconciler applies to memory: it still runs LB lifecycles.
+    ? await (await import('./cluster/agents-mode.js')).startAgentsControl(cfg.store, store, log.child({ component: 'placement' }),
+      (lbId) => reconciler.refresh(lbId)) : null;
+  // Without HAProxy in this process, the reconciler applies to the nodes (agents) or to memory (none).
   const local = cfg.dataplane === 'haproxy';
   const pool = new AddressPool(cfg.ipPool);
   checkNoOverlap(pool, cfg.privateNetworks);
@@ -51,11 +53,13 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const defaultProjectId = await store.getSetting('default_project_id') ?? await store.initSetting('default_project_id', randomUUID());
 
   const certificateFiles = new CertificateFiles(cfg.dataDir);
-  const dataPlane: DataPlanePort = metrics.meterDataPlane(!local ? new MemoryDataPlane()
+  const dataPlane: DataPlanePort = metrics.meterDataPlane(agents ? agents.dataPlane : !local ? new MemoryDataPlane()
     : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps,
       log: log.child({ component: 'dataplane' }), onReload: metrics.onReload }));
-  const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
-  const alerts = new Alerts(reconciler.events, store, cfg.smtp ? smtpSender(cfg.smtp) : null, log.child({ component: 'alerts' }));
+  // On a shared store, an API-only process leaves lifecycles to the processes with a data plane while one is connected.
+  let coordination: Coordination | null = null;
+  const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }), undefined,
+    () => cfg.dataplane !== 'none' || !coordination?.dataPlanePresent);
   // Live reads of backend-stats feed the events of every LB; the poller keeps those of LBs with a subscriber flowing.
   const poller = new StatsPoller(() => subscribedLbIds(store), reconciler);
   const acmeJob = new AcmeJob(store, dataPlane, certificateFiles, (lbId) => reconciler.settled(lbId), {
@@ -67,9 +71,32 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     privateNetworks: cfg.privateNetworks, mailRelay: cfg.smtp !== null, instances: agents?.instances,
   }, new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit, adminRateLimit: cfg.adminRateLimit,
     metrics: { control: metrics, dataDir: local ? cfg.dataDir : null, public: cfg.metricsPublic } });
+  // The jobs that must run once per deployment run in the leader only (store/leader.ts).
+  let alerts: Alerts | null = null;
+  const coordinationLog = log.child({ component: 'coordination' });
+  coordination = await coordinate(cfg.store, {
+    dataPlane: cfg.dataplane !== 'none',
+    async onLeading(leading) {
+      if (leading) {
+        alerts = new Alerts(reconciler.events, store, cfg.smtp ? smtpSender(cfg.smtp) : null, log.child({ component: 'alerts' }));
+        poller.start();
+        acmeJob.lead();
+      } else {
+        await acmeJob.stepDown();
+        await poller.stop();
+        await alerts?.close();
+        alerts = null;
+      }
+      coordinationLog.info({ leading }, leading ? 'leading: ACME orders and alerts run here' : 'no longer leading');
+    },
+    onDataPlaneGone() {
+      coordinationLog.info('no process with a data plane is connected: this one finishes lifecycles');
+      void reconciler.refreshAll().catch((err: unknown) => coordinationLog.warn({ err }, 're-checking every LB failed'));
+    },
+    onError: (err) => coordinationLog.warn({ err }, 'coordination connection lost: not leading until it is back'),
+  });
   await reconciler.start();
   await acmeJob.start();
-  poller.start();
   const rotator = !local ? null : new LogRotator(cfg.dataDir, cfg.logRotation);
   rotator?.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
@@ -80,9 +107,9 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     async close() {
       await app.close();
       await rotator?.stop();
-      await poller.stop();
-      await alerts.close();
+      await coordination?.close();
       await acmeJob.close();
+      await agents?.dataPlane.close(); // ends its waits for the nodes, so that the reconciler settles at once
       await reconciler.close();
       await agents?.close();
       await dataPlane.close();

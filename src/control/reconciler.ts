@@ -2,7 +2,10 @@
 // - every committed write bumps the LB's config version; the LB's instance is `pending` until that version is applied;
 // - work is serialized per LB and bursts are coalesced (Terraform sends three PUTs back to back): while an apply runs,
 //   later writes only mark the LB dirty, and one more apply reads the newest snapshot;
-// - LB lifecycle: to_create → creating → ready (or error); to_delete → instance removed → rows deleted (404).
+// - LB lifecycle: to_create → creating → ready (or error); to_delete → instance removed → rows deleted (404). A
+//   reconciler whose data plane does not carry the traffic while another process's does (`--dataplane none` beside a
+//   HAProxy or agents process on PostgreSQL) leaves the lifecycle to that one: `ready` and a finished deletion mean
+//   that a real data plane applied it (docs/scale-out.md).
 import type { Logger } from 'pino';
 import type { InstanceState } from '../domain/lbs.js';
 import { unknownServerStats, type ServerStat } from '../domain/stats.js';
@@ -21,6 +24,8 @@ interface LbWork {
   dirty: boolean;
   state: InstanceState;
   appliedVersion: number;
+  /** The config version last handed to the data plane: the one `state` is about. */
+  triedVersion: number;
 }
 
 export class Reconciler {
@@ -28,7 +33,9 @@ export class Reconciler {
   private closed = false;
 
   constructor(private readonly store: Store, private readonly dataPlane: DataPlanePort, private readonly log: Logger,
-    readonly events: EventFeed = new EventFeed()) {
+    readonly events: EventFeed = new EventFeed(),
+    /** Whether this reconciler writes lifecycle statuses and finishes deletions now. */
+    private readonly finishesLifecycles: () => boolean = () => true) {
     store.onChange((lbId) => this.changed(lbId));
     dataPlane.onInstanceDown((lbId, reason) => {
       const w = this.entry(lbId);
@@ -52,6 +59,11 @@ export class Reconciler {
     return Math.max(0, this.work.get(lbId)?.appliedVersion ?? 0);
   }
 
+  /** The config version the instance state is about (0 before the first apply). */
+  triedVersion(lbId: string): number {
+    return this.work.get(lbId)?.triedVersion ?? 0;
+  }
+
   /** Applies the LB again although its config version did not change (an agent's LB moved or got a new peer node). */
   refresh(lbId: string): void {
     this.entry(lbId).appliedVersion = -1;
@@ -68,6 +80,11 @@ export class Reconciler {
     const live = await this.dataPlane.stats(snap);
     if (live) this.events.observeServers(lbId, live);
     return live ?? unknownServerStats(snap);
+  }
+
+  /** Applies every LB again (this process just took over the lifecycles: some may wait to be finished). */
+  async refreshAll(): Promise<void> {
+    for (const id of await this.store.allLbIds()) this.refresh(id);
   }
 
   /** Resolves once everything scheduled so far for the LB has been applied (used by tests and shutdown). */
@@ -87,7 +104,7 @@ export class Reconciler {
   private entry(lbId: string): LbWork {
     let w = this.work.get(lbId);
     if (!w) {
-      w = { lbId, running: null, dirty: false, appliedVersion: 0, state: { status: 'pending', reason: null, updatedAt: new Date().toISOString() } };
+      w = { lbId, running: null, dirty: false, appliedVersion: 0, triedVersion: 0, state: { status: 'pending', reason: null, updatedAt: new Date().toISOString() } };
       this.work.set(lbId, w);
     }
     return w;
@@ -148,21 +165,24 @@ export class Reconciler {
       return;
     }
     const { lb } = snap;
+    const lifecycle = this.finishesLifecycles();
     if (lb.status === 'to_delete' || lb.status === 'deleting') {
       await this.dataPlane.remove(lbId);
-      await this.store.deleteLb(lbId, lb.releaseIpsOnDelete);
+      if (lifecycle) await this.store.deleteLb(lbId, lb.releaseIpsOnDelete);
       this.work.delete(lbId);
       this.events.forget(lbId);
       return;
     }
-    if (lb.status === 'to_create') {
+    if (lb.status === 'to_create' && lifecycle) {
       await this.store.setLbStatus(lbId, 'creating');
       // A new LB's backends and frontends usually follow within milliseconds: one start instead of a start and a
       // reload per object (100 LBs created in a row started in 30 s, most of it reloads).
       if (await this.settle(w)) return this.step(lbId, w);
     }
     if (w.appliedVersion === lb.configVersion && w.state.status === 'ready') return;
+    w.triedVersion = lb.configVersion;
     const result = await this.dataPlane.apply(snap);
+    if (this.closed) return; // shutting down: an apply cut short says nothing about the LB
     if (result.ok) {
       w.appliedVersion = lb.configVersion;
       // A write that landed while we applied leaves the instance pending until the next pass.
@@ -171,7 +191,10 @@ export class Reconciler {
       this.log.warn({ lbId, reason: result.reason }, 'apply refused');
       this.setState(w, 'error', result.reason);
     }
+    if (!lifecycle) return;
     if (lb.status === 'to_create' || lb.status === 'creating') await this.store.setLbStatus(lbId, result.ok ? 'ready' : 'error');
+    // A creation that failed (in agents mode: no node ran it in time) is ready once a later apply succeeds.
+    else if (lb.status === 'error' && result.ok) await this.store.setLbStatus(lbId, 'ready');
     await finishMigration(this.store, lb, result.ok);
   }
 }
