@@ -22,6 +22,8 @@ type Verdict = { done: true; result: ApplyResult } | { done: false; waiting: str
 export class AgentsDataPlane implements DataPlanePort {
   /** Wake-ups of the applies and removals waiting on each LB. */
   private readonly waiting = new Map<string, Set<() => void>>();
+  /** Notifications heard per LB: one that lands while a wait reads the tables makes it read again at once. */
+  private readonly heard = new Map<string, number>();
   /** LBs whose last wait ended without a verdict: a report about them later asks for another apply. */
   private readonly unsettled = new Set<string>();
   private closed = false;
@@ -32,6 +34,7 @@ export class AgentsDataPlane implements DataPlanePort {
   /** Starts listening to reports; call once before the first apply. */
   async start(): Promise<void> {
     await this.cluster.watch((lbId) => {
+      this.heard.set(lbId, (this.heard.get(lbId) ?? 0) + 1);
       for (const wake of this.waiting.get(lbId) ?? []) wake();
       if (this.unsettled.delete(lbId)) this.reapply(lbId);
     });
@@ -53,6 +56,7 @@ export class AgentsDataPlane implements DataPlanePort {
       const running = (await this.liveReports(lbId)).filter((r) => r.report && r.report.appliedVersion > 0).map((r) => r.node);
       return running.length ? { done: false, waiting: `running on ${running.join(', ')}` } : { done: true, result: { ok: true } };
     });
+    this.heard.delete(lbId);
   }
 
   async stats(snap: LbSnapshot): Promise<ServerStat[]> {
@@ -64,6 +68,7 @@ export class AgentsDataPlane implements DataPlanePort {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.heard.clear();
     for (const wakes of this.waiting.values()) for (const wake of wakes) wake();
   }
 
@@ -71,8 +76,10 @@ export class AgentsDataPlane implements DataPlanePort {
     const deadline = Date.now() + this.waitMs;
     for (;;) {
       await this.cluster.watch().catch(() => undefined); // listens again if the connection dropped
+      const before = this.heard.get(lbId);
       const v = await check();
       if (v.done || this.closed || Date.now() >= deadline) return v;
+      if (this.heard.get(lbId) !== before) continue;
       await new Promise<void>((resolve) => {
         const wakes = this.waiting.get(lbId) ?? new Set();
         this.waiting.set(lbId, wakes);

@@ -31,11 +31,17 @@ async function setup(waitMs: number) {
   const reapplied: string[] = [];
   const dp = new AgentsDataPlane(serve, (id) => reapplied.push(id), waitMs);
   await dp.start();
+  // Live nodes beat as agents do (a node silent for NODE_DOWN_MS reads as gone, however slow the machine is).
+  const live = new Set<string>();
+  const beat = async () => { for (const n of live) await nodes.heartbeat(n, '198.18.0.11'); };
+  const beating = setInterval(() => { void beat().catch(() => undefined); }, 200);
   const place = async (...names: string[]) => {
-    for (const n of names) await nodes.heartbeat(n, `198.18.0.${names.indexOf(n) + 11}`);
+    for (const n of names) live.add(n);
+    await beat();
     await nodes.setPlacements(LB, names.map((node, slot) => ({ lbId: LB, node, slot, vrid: 7, instanceId: `${node}-i` })));
   };
-  return { dp, nodes, place, reapplied, database: url.split('/').pop()!, async close() { await dp.close(); await serve.close(); await nodes.close(); } };
+  return { dp, nodes, place, live, reapplied, database: url.split('/').pop()!,
+    async close() { clearInterval(beating); await dp.close(); await serve.close(); await nodes.close(); } };
 }
 
 test('an apply resolves when a node reports the version applied, in the order of the reports', async () => {
@@ -84,6 +90,7 @@ test('past the bound: an error saying what it waited for; a later report asks fo
     await s.nodes.report(report('node-a', 'pending', 0, 0));
     const pending = await s.dp.apply(snapshot(1));
     assert.deepEqual(pending, { ok: false, reason: 'no node applied config version 1 within 1.5 s: node node-a: pending, runs version 0' });
+    s.reapplied.length = 0; // the placement above was news too
     await s.nodes.report(report('node-a', 'ready', 1, 1));
     const deadline = Date.now() + 5000;
     while (!s.reapplied.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -101,6 +108,7 @@ test('remove waits for the live nodes that run the LB, not for nodes that are go
     await s.nodes.report(report('node-a', 'ready', 2, 2));
     await s.nodes.report(report('node-b', 'ready', 2, 2));
     // node-b goes silent: only node-a is waited for.
+    s.live.delete('node-b');
     await server.sql(`UPDATE cluster_nodes SET heartbeat_at = now() - interval '1 minute' WHERE name = 'node-b'`, s.database);
     const events: string[] = [];
     const removing = s.dp.remove(LB).then(() => { events.push('removed'); });
