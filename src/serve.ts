@@ -56,10 +56,11 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const dataPlane: DataPlanePort = metrics.meterDataPlane(agents ? agents.dataPlane : !local ? new MemoryDataPlane()
     : new HaproxyDataPlane({ dataDir: cfg.dataDir, certDir: certificateFiles.dir, edgeServicesIps: cfg.edgeServicesIps,
       log: log.child({ component: 'dataplane' }), onReload: metrics.onReload }));
-  // On a shared store, an API-only process leaves lifecycles to the processes with a data plane while one is connected.
+  // On a shared store, an API-only process leaves lifecycles to the processes with a data plane while one is connected
+  // (and until it can ask: what it left is finished at reconciler.start()).
   let coordination: Coordination | null = null;
   const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }), undefined,
-    () => cfg.dataplane !== 'none' || !coordination?.dataPlanePresent);
+    async () => cfg.dataplane !== 'none' || (coordination !== null && !(await coordination.dataPlaneConnected())));
   // Live reads of backend-stats feed the events of every LB; the poller keeps those of LBs with a subscriber flowing.
   const poller = new StatsPoller(() => subscribedLbIds(store), reconciler);
   const acmeJob = new AcmeJob(store, dataPlane, certificateFiles, (lbId) => reconciler.settled(lbId), {
@@ -91,7 +92,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     },
     onDataPlaneGone() {
       coordinationLog.info('no process with a data plane is connected: this one finishes lifecycles');
-      void reconciler.refreshAll().catch((err: unknown) => coordinationLog.warn({ err }, 're-checking every LB failed'));
+      void reconciler.start().catch((err: unknown) => coordinationLog.warn({ err }, 're-checking every LB failed'));
     },
     onError: (err) => coordinationLog.warn({ err }, 'coordination connection lost: not leading until it is back'),
   });

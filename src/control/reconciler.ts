@@ -12,7 +12,7 @@ import { unknownServerStats, type ServerStat } from '../domain/stats.js';
 import type { Store } from '../store/store.js';
 import { EventFeed } from './events.js';
 import { finishMigration } from './migration.js';
-import type { DataPlanePort } from './port.js';
+import type { ApplyResult, DataPlanePort } from './port.js';
 
 /** A new LB is first applied once its writes paused this long, or after NEW_LB_WAIT_MS. */
 const NEW_LB_QUIET_MS = 50;
@@ -35,7 +35,7 @@ export class Reconciler {
   constructor(private readonly store: Store, private readonly dataPlane: DataPlanePort, private readonly log: Logger,
     readonly events: EventFeed = new EventFeed(),
     /** Whether this reconciler writes lifecycle statuses and finishes deletions now. */
-    private readonly finishesLifecycles: () => boolean = () => true) {
+    private readonly finishesLifecycles: () => Promise<boolean> = async () => true) {
     store.onChange((lbId) => this.changed(lbId));
     dataPlane.onInstanceDown((lbId, reason) => {
       const w = this.entry(lbId);
@@ -45,7 +45,7 @@ export class Reconciler {
     });
   }
 
-  /** Brings every stored LB up to date (adopting running instances); called once at start. */
+  /** Brings every stored LB up to date (adopting running instances): at start, and when this process takes over lifecycles. */
   async start(): Promise<void> {
     for (const id of await this.store.allLbIds()) this.schedule(id);
   }
@@ -80,11 +80,6 @@ export class Reconciler {
     const live = await this.dataPlane.stats(snap);
     if (live) this.events.observeServers(lbId, live);
     return live ?? unknownServerStats(snap);
-  }
-
-  /** Applies every LB again (this process just took over the lifecycles: some may wait to be finished). */
-  async refreshAll(): Promise<void> {
-    for (const id of await this.store.allLbIds()) this.refresh(id);
   }
 
   /** Resolves once everything scheduled so far for the LB has been applied (used by tests and shutdown). */
@@ -165,7 +160,7 @@ export class Reconciler {
       return;
     }
     const { lb } = snap;
-    const lifecycle = this.finishesLifecycles();
+    const lifecycle = await this.finishesLifecycles();
     if (lb.status === 'to_delete' || lb.status === 'deleting') {
       await this.dataPlane.remove(lbId);
       if (lifecycle) await this.store.deleteLb(lbId, lb.releaseIpsOnDelete);
@@ -179,9 +174,12 @@ export class Reconciler {
       // reload per object (100 LBs created in a row started in 30 s, most of it reloads).
       if (await this.settle(w)) return this.step(lbId, w);
     }
-    if (w.appliedVersion === lb.configVersion && w.state.status === 'ready') return;
+    // Already applied: nothing to do, unless the lifecycle waits to be finished (it was another process's to finish
+    // when this one applied).
+    const inForce = w.appliedVersion === lb.configVersion && w.state.status === 'ready';
+    if (inForce && lb.status !== 'to_create' && lb.status !== 'creating') return;
     w.triedVersion = lb.configVersion;
-    const result = await this.dataPlane.apply(snap);
+    const result: ApplyResult = inForce ? { ok: true } : await this.dataPlane.apply(snap);
     if (this.closed) return; // shutting down: an apply cut short says nothing about the LB
     if (result.ok) {
       w.appliedVersion = lb.configVersion;

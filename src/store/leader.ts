@@ -20,8 +20,8 @@ const QUERY_TIMEOUT_MS = 2000;
 export interface Coordination {
   /** True while this process runs the once-only jobs. */
   readonly leading: boolean;
-  /** True while a process with a data plane is connected (this one included); as last seen when the store is away. */
-  readonly dataPlanePresent: boolean;
+  /** Whether a process with a data plane is connected now (this one included); true when the store does not answer. */
+  dataPlaneConnected(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -39,7 +39,7 @@ export interface CoordinationOptions {
 export async function coordinate(storeUrl: string | null, o: CoordinationOptions): Promise<Coordination> {
   if (!storeUrl) {
     await o.onLeading(true);
-    return { leading: true, dataPlanePresent: o.dataPlane, close: () => o.onLeading(false) };
+    return { leading: true, dataPlaneConnected: async () => o.dataPlane, close: () => o.onLeading(false) };
   }
   const { default: pgModule } = await import('pg');
   const c = new PgCoordination(pgModule, storeUrl, o);
@@ -50,8 +50,10 @@ export async function coordinate(storeUrl: string | null, o: CoordinationOptions
 
 class PgCoordination implements Coordination {
   leading = false;
-  dataPlanePresent: boolean;
+  /** As the last round saw it. */
+  private dataPlanePresent: boolean;
   private client: pg.Client | null = null;
+  private connecting: Promise<pg.Client> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
   private closed = false;
@@ -71,9 +73,7 @@ class PgCoordination implements Coordination {
     if (this.closed) return;
     try {
       const client = this.client ?? await this.connect();
-      const present = (await client.query<{ present: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
-        AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid = 0 AND objid = $1
-        AND objsubid = 1 AND granted) AS present`, [DATA_PLANE_LOCK])).rows[0].present;
+      const present = await this.presence(client);
       const gone = this.dataPlanePresent && !present;
       this.dataPlanePresent = present;
       if (gone) this.o.onDataPlaneGone?.();
@@ -90,7 +90,27 @@ class PgCoordination implements Coordination {
     }
   }
 
-  private async connect(): Promise<pg.Client> {
+  async dataPlaneConnected(): Promise<boolean> {
+    try {
+      return await this.presence(this.client ?? await this.connect());
+    } catch {
+      return true; // unknown: the store is away, and nothing can be written meanwhile anyway
+    }
+  }
+
+  private async presence(client: pg.Client): Promise<boolean> {
+    return (await client.query<{ present: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid = 0 AND objid = $1
+      AND objsubid = 1 AND granted) AS present`, [DATA_PLANE_LOCK])).rows[0].present;
+  }
+
+  /** One connection attempt at a time (a round and a reconciler's question may both find no connection). */
+  private connect(): Promise<pg.Client> {
+    this.connecting ??= this.open().finally(() => { this.connecting = null; });
+    return this.connecting;
+  }
+
+  private async open(): Promise<pg.Client> {
     const client = new this.pg.Client({ connectionString: this.url, connectionTimeoutMillis: QUERY_TIMEOUT_MS,
       query_timeout: QUERY_TIMEOUT_MS, keepAlive: true });
     client.on('error', () => this.drop(client));

@@ -59,15 +59,15 @@ test('an API-only process leads only while no process with a data plane is conne
   const url = await server.database();
   const api = await member(url, false);
   try {
-    assert.deepEqual([api.c.leading, api.c.dataPlanePresent], [true, false], 'alone: it leads');
+    assert.deepEqual([api.c.leading, await api.c.dataPlaneConnected()], [true, false], 'alone: it leads');
     const edge = await member(url, true);
     await waitFor('the API-only process steps down for the data plane', async () => edge.c.leading, 5000);
     assert.deepEqual(api.log, ['lead', 'step down']);
-    assert.equal(api.c.dataPlanePresent, true);
+    assert.equal(await api.c.dataPlaneConnected(), true);
     await edge.c.close();
     await waitFor('it leads again', async () => api.c.leading, 5000);
     assert.deepEqual(api.log, ['lead', 'step down', 'data plane gone', 'lead']);
-    assert.equal(api.c.dataPlanePresent, false);
+    assert.equal(await api.c.dataPlaneConnected(), false);
   } finally {
     await api.c.close();
   }
