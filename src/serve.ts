@@ -88,7 +88,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
         await alerts?.close();
         alerts = null;
       }
-      coordinationLog.info({ leading }, leading ? 'leading: ACME orders and alerts run here' : 'no longer leading');
+      if (cfg.store) coordinationLog.info({ leading }, leading ? 'leading: ACME orders and alerts run here' : 'no longer leading');
     },
     onDataPlaneGone() {
       coordinationLog.info('no process with a data plane is connected: this one finishes lifecycles');
