@@ -75,10 +75,11 @@ export class AgentsDataPlane implements DataPlanePort {
   private async waitFor(lbId: string, check: () => Promise<Verdict>): Promise<Verdict> {
     const deadline = Date.now() + this.waitMs;
     for (;;) {
+      if (this.closed) return { done: false, waiting: 'shutting down' };
       await this.cluster.watch().catch(() => undefined); // listens again if the connection dropped
       const before = this.heard.get(lbId);
       const v = await check();
-      if (v.done || this.closed || Date.now() >= deadline) return v;
+      if (v.done || Date.now() >= deadline) return v;
       if (this.heard.get(lbId) !== before) continue;
       await new Promise<void>((resolve) => {
         const wakes = this.waiting.get(lbId) ?? new Set();

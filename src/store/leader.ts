@@ -65,7 +65,12 @@ class PgCoordination implements Coordination {
   }
 
   start(): void {
-    this.timer = setInterval(() => { this.running = this.running.then(() => this.round()); }, this.o.roundMs ?? ROUND_MS);
+    let busy = false;
+    this.timer = setInterval(() => {
+      if (busy) return; // a round waiting on a store that does not answer: no queue of them behind it
+      busy = true;
+      this.running = this.round().finally(() => { busy = false; });
+    }, this.o.roundMs ?? ROUND_MS);
     this.timer.unref();
   }
 
@@ -91,6 +96,7 @@ class PgCoordination implements Coordination {
   }
 
   async dataPlaneConnected(): Promise<boolean> {
+    if (this.closed) return this.dataPlanePresent;
     try {
       return await this.presence(this.client ?? await this.connect());
     } catch {
@@ -118,6 +124,7 @@ class PgCoordination implements Coordination {
     try {
       await client.connect();
       if (this.o.dataPlane) await client.query('SELECT pg_advisory_lock_shared($1)', [DATA_PLANE_LOCK]);
+      if (this.closed) throw new Error('closed');
     } catch (err) {
       client.removeAllListeners();
       client.on('error', () => undefined);
