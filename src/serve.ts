@@ -14,6 +14,7 @@ import { StatsPoller, subscribedLbIds } from './control/events.js';
 import { MemoryDataPlane } from './control/memory-dataplane.js';
 import type { DataPlanePort } from './control/port.js';
 import { Reconciler } from './control/reconciler.js';
+import { coordinate, type Coordination } from './store/leader.js';
 import { HaproxyDataPlane } from './dataplane/dataplane.js';
 import { CertificateFiles } from './store/certificate-files.js';
 import { serveCertificatePems, type CertificatePems } from './store/certificate-pems.js';
@@ -39,8 +40,9 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   if (pems.shared) await sealPems(pems, await store.allCertificates(), log);
   // The agents mode's modules (placement, cluster tables) load only when it is chosen.
   const agents = cfg.dataplane === 'agents'
-    ? await (await import('./cluster/agents-mode.js')).startAgentsControl(cfg.store, store, log.child({ component: 'placement' })) : null;
-  // Without HAProxy in this process (none, agents), the reconciler applies to memory: it still runs LB lifecycles.
+    ? await (await import('./cluster/agents-mode.js')).startAgentsControl(cfg.store, store, log.child({ component: 'placement' }),
+      (lbId) => reconciler.refresh(lbId)) : null;
+  // Without HAProxy in this process, the reconciler applies to the nodes (agents) or to memory (none).
   const local = cfg.dataplane === 'haproxy';
   const pool = new AddressPool(cfg.ipPool);
   checkNoOverlap(pool, cfg.privateNetworks);
@@ -60,10 +62,13 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     log: log.child({ component: 'dataplane' }), onReload: metrics.onReload });
   // On a shared store, certificates' PEMs and ACME answers may come from another process: through the store.
   const shared = isChallengeStore(store) ? store : null;
-  const dataPlane: DataPlanePort = metrics.meterDataPlane(!haproxy ? new MemoryDataPlane()
+  const dataPlane: DataPlanePort = metrics.meterDataPlane(agents ? agents.dataPlane : !haproxy ? new MemoryDataPlane()
     : shared ? new SharedStoreDataPlane(haproxy, pems, false) : haproxy);
-  const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }));
-  const alerts = new Alerts(reconciler.events, store, cfg.smtp ? smtpSender(cfg.smtp) : null, log.child({ component: 'alerts' }));
+  // On a shared store, an API-only process leaves lifecycles to the processes with a data plane while one is connected
+  // (and until it can ask: what it left is finished at reconciler.start()).
+  let coordination: Coordination | null = null;
+  const reconciler = new Reconciler(store, dataPlane, log.child({ component: 'reconciler' }), undefined,
+    async () => cfg.dataplane !== 'none' || (coordination !== null && !(await coordination.dataPlaneConnected())));
   // Live reads of backend-stats feed the events of every LB; the poller keeps those of LBs with a subscriber flowing.
   const poller = new StatsPoller(() => subscribedLbIds(store), reconciler);
   const acmeJob = new AcmeJob(store, shared ? storeChallenges(shared, log.child({ component: 'acme' })) : dataPlane, pems, (lbId) => reconciler.settled(lbId), {
@@ -75,9 +80,32 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     privateNetworks: cfg.privateNetworks, mailRelay: cfg.smtp !== null, instances: agents?.instances,
   }, new Keys(secretKey, store), log, { rateLimit: cfg.rateLimit, adminRateLimit: cfg.adminRateLimit,
     metrics: { control: metrics, dataDir: local ? cfg.dataDir : null, public: cfg.metricsPublic } });
+  // The jobs that must run once per deployment run in the leader only (store/leader.ts).
+  let alerts: Alerts | null = null;
+  const coordinationLog = log.child({ component: 'coordination' });
+  coordination = await coordinate(cfg.store, {
+    dataPlane: cfg.dataplane !== 'none',
+    async onLeading(leading) {
+      if (leading) {
+        alerts = new Alerts(reconciler.events, store, cfg.smtp ? smtpSender(cfg.smtp) : null, log.child({ component: 'alerts' }));
+        poller.start();
+        acmeJob.lead();
+      } else {
+        await acmeJob.stepDown();
+        await poller.stop();
+        await alerts?.close();
+        alerts = null;
+      }
+      if (cfg.store) coordinationLog.info({ leading }, leading ? 'leading: ACME orders and alerts run here' : 'no longer leading');
+    },
+    onDataPlaneGone() {
+      coordinationLog.info('no process with a data plane is connected: this one finishes lifecycles');
+      void reconciler.start().catch((err: unknown) => coordinationLog.warn({ err }, 're-checking every LB failed'));
+    },
+    onError: (err) => coordinationLog.warn({ err }, 'coordination connection lost: not leading until it is back'),
+  });
   await reconciler.start();
   await acmeJob.start();
-  poller.start();
   const rotator = !local ? null : new LogRotator(cfg.dataDir, cfg.logRotation);
   rotator?.start();
   const address = await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
@@ -88,9 +116,9 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     async close() {
       await app.close();
       await rotator?.stop();
-      await poller.stop();
-      await alerts.close();
+      await coordination?.close();
       await acmeJob.close();
+      await agents?.dataPlane.close(); // ends its waits for the nodes, so that the reconciler settles at once
       await reconciler.close();
       await agents?.close();
       await dataPlane.close();

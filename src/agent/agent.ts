@@ -83,7 +83,7 @@ export async function runAgent(cfg: AgentConfig, log: Logger): Promise<RunningAg
     if (!own) return;
     if (readStats) lastStats.set(lbId, ((await reconciler.stats(lbId)) ?? []).map((s) => ({ ...s, instanceId: own.instanceId })));
     const r: InstanceReport = { lbId, node: node.name, state: reconciler.instanceState(lbId),
-      appliedVersion: reconciler.appliedVersion(lbId), stats: lastStats.get(lbId) ?? [] };
+      appliedVersion: reconciler.appliedVersion(lbId), triedVersion: reconciler.triedVersion(lbId), stats: lastStats.get(lbId) ?? [] };
     const text = JSON.stringify(r);
     if (published.get(lbId) === text) return;
     await cluster.report(r);

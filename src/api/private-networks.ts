@@ -32,25 +32,7 @@ function declared(ctx: ApiContext, id: string): PrivateNetwork {
   return pn;
 }
 
-/** Addresses of every LB on this network (all zones and projects: the network is the deployment's). */
-async function usedOn(ctx: ApiContext, pnId: string): Promise<Map<string, string>> {
-  const used = new Map<string, string>();
-  for (const id of await ctx.store.allLbIds()) {
-    const lb = await ctx.store.getLb(id);
-    for (const a of lb?.privateNetworks ?? []) if (a.privateNetworkId === pnId) used.set(a.address, id);
-  }
-  return used;
-}
-
 export function privateNetworkRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  // Attachments choose addresses from what other LBs hold: one at a time, so two cannot take the same address.
-  let serial: Promise<unknown> = Promise.resolve();
-  const oneAtATime = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = serial.then(fn, fn);
-    serial = run.catch(() => undefined);
-    return run;
-  };
-
   app.get<{ Params: typeof LbParams.static; Querystring: typeof ListQuery.static }>('/lbs/:lb_id/private-networks',
     { schema: { querystring: ListQuery } }, async (req) => {
       const lb = await loadLb(ctx, req.principal, req.params.zone, req.params.lb_id);
@@ -64,38 +46,35 @@ export function privateNetworkRoutes(app: FastifyInstance, ctx: ApiContext): voi
     });
 
   app.post<{ Params: typeof LbParams.static; Body: AttachPnBody }>('/lbs/:lb_id/attach-private-network',
-    { schema: { body: AttachPnBody } }, (req) => oneAtATime(async () => {
+    { schema: { body: AttachPnBody } }, async (req) => {
       const lb = await loadLbForChange(ctx, req.principal, req.params.zone, req.params.lb_id);
       const b = req.body;
       const pn = declared(ctx, b.private_network_id);
-      if ((lb.privateNetworks ?? []).some((a) => a.privateNetworkId === pn.id)) {
-        throw alreadyExists('private_network', pn.id, 'the load balancer is already attached to this private network');
-      }
-      const used = await usedOn(ctx, pn.id);
       const wanted = b.static_config?.ip_address?.[0];
-      let address: string;
-      if (wanted) {
-        if (!isHostAddress(wanted, pn.cidr)) {
-          throw invalidArgument('static_config.ip_address', 'constraint', `must be a host address of the private network's range ${pn.cidr}`);
-        }
-        address = wanted;
-        const holder = used.get(address);
-        if (holder) throw invalidArgument('static_config.ip_address', 'constraint', `${address} is used by load balancer ${holder}`);
-      } else {
-        const free = freeAddress(pn.cidr, new Set(used.keys()));
-        if (!free) throw outOfStock('private_network', `the private network ${pn.id} (${pn.cidr}) has no free address`);
-        address = free;
+      if (wanted && !isHostAddress(wanted, pn.cidr)) {
+        throw invalidArgument('static_config.ip_address', 'constraint', `must be a host address of the private network's range ${pn.cidr}`);
       }
       const given = b.ipam_ids?.length ? b.ipam_ids : b.dhcp_config?.ip_id ? [b.dhcp_config.ip_id] : [];
-      const at = now();
-      const attachment: PnAttachment = {
-        privateNetworkId: pn.id, cidr: pn.cidr, address, mode: wanted ? 'static' : 'dhcp',
-        ipamIds: wanted ? given : given.length ? given : [randomUUID()], createdAt: at, updatedAt: at,
-      };
-      const next = await ctx.store.changeLb(lb.id, (current) => ({ ...current, privateNetworks: [...(current.privateNetworks ?? []), attachment] }));
-      if (!next) throw notFound('lb', lb.id);
+      let attachment: PnAttachment | undefined;
+      // The address is chosen in the write's transaction, under the network's lock: a racing attach sees this one's.
+      const next = await ctx.store.changeLbOnNetwork(lb.id, pn.id, (current, used) => {
+        if ((current.privateNetworks ?? []).some((a) => a.privateNetworkId === pn.id)) {
+          throw alreadyExists('private_network', pn.id, 'the load balancer is already attached to this private network');
+        }
+        const holder = wanted ? used.get(wanted) : undefined;
+        if (holder) throw invalidArgument('static_config.ip_address', 'constraint', `${wanted} is used by load balancer ${holder}`);
+        const address = wanted ?? freeAddress(pn.cidr, new Set(used.keys()));
+        if (!address) throw outOfStock('private_network', `the private network ${pn.id} (${pn.cidr}) has no free address`);
+        const at = now();
+        attachment = {
+          privateNetworkId: pn.id, cidr: pn.cidr, address, mode: wanted ? 'static' : 'dhcp',
+          ipamIds: wanted ? given : given.length ? given : [randomUUID()], createdAt: at, updatedAt: at,
+        };
+        return { ...current, privateNetworks: [...(current.privateNetworks ?? []), attachment] };
+      });
+      if (!next || !attachment) throw notFound('lb', lb.id);
       return pnToWire(attachment, await lbJson(ctx, next), 'pending');
-    }));
+    });
 
   app.post<{ Params: typeof LbParams.static; Body: typeof DetachPnBody.static }>('/lbs/:lb_id/detach-private-network',
     { schema: { body: DetachPnBody } }, async (req, reply) => {

@@ -18,9 +18,12 @@ export const CLUSTER_MIGRATIONS: MigrationSet = {
        lb_id TEXT NOT NULL REFERENCES cluster_lbs(lb_id) ON DELETE CASCADE, node TEXT NOT NULL,
        status TEXT NOT NULL, reason TEXT, updated_at TEXT NOT NULL, applied_version INTEGER NOT NULL, stats JSONB NOT NULL,
        PRIMARY KEY (lb_id, node));`,
+    'ALTER TABLE cluster_reports ADD COLUMN tried_version INTEGER NOT NULL DEFAULT 0;',
   ],
 };
 
+/** The NOTIFY channel of reports and placement changes; the payload is the LB's id. */
+const REPORTS_CHANNEL = 'fulcrum_cluster_reports';
 /** Advisory lock key of placement rounds (next to the migrations' 4_242_015_001). */
 const PLACEMENT_LOCK = 4_242_015_002;
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -32,7 +35,10 @@ const placement = (r: PlacementRow): Placement => ({ lbId: r.lb_id, node: r.node
 const PLACEMENTS = 'SELECT p.lb_id, p.node, p.instance_id, p.slot, l.vrid FROM cluster_placements p JOIN cluster_lbs l USING (lb_id)';
 
 export class PostgresCluster implements ClusterStore {
-  private constructor(private readonly pool: pg.Pool) {}
+  private watcher: pg.Client | null = null;
+  private readonly watchers: ((lbId: string) => void)[] = [];
+
+  private constructor(private readonly url: string, private readonly pool: pg.Pool) {}
 
   static async open(url: string): Promise<PostgresCluster> {
     const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -44,7 +50,7 @@ export class PostgresCluster implements ClusterStore {
       await pool.end();
       throw e;
     }
-    return new PostgresCluster(pool);
+    return new PostgresCluster(url, pool);
   }
 
   async heartbeat(name: string, address: string): Promise<void> {
@@ -86,6 +92,7 @@ export class PostgresCluster implements ClusterStore {
         // A node that lost the LB no longer reports it.
         await c.query('DELETE FROM cluster_reports WHERE lb_id = $1 AND NOT (node = ANY($2))', [lbId, placements.map((p) => p.node)]);
       }
+      await c.query('SELECT pg_notify($1, $2)', [REPORTS_CHANNEL, lbId]);
       await c.query('COMMIT');
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);
@@ -96,20 +103,51 @@ export class PostgresCluster implements ClusterStore {
   }
 
   async report(r: InstanceReport): Promise<void> {
-    // Only while the node holds the LB: a late report of a moved instance is dropped.
-    await this.pool.query(`INSERT INTO cluster_reports (lb_id, node, status, reason, updated_at, applied_version, stats)
-      SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM cluster_placements WHERE lb_id = $1 AND node = $2)
-      ON CONFLICT (lb_id, node) DO UPDATE SET status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at,
-        applied_version = excluded.applied_version, stats = excluded.stats`,
-    [r.lbId, r.node, r.state.status, r.state.reason, r.state.updatedAt, r.appliedVersion, JSON.stringify(r.stats)]);
+    // Only while the node holds the LB: a late report of a moved instance is dropped. A stored report is announced.
+    await this.pool.query(`WITH stored AS (
+        INSERT INTO cluster_reports (lb_id, node, status, reason, updated_at, applied_version, tried_version, stats)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM cluster_placements WHERE lb_id = $1 AND node = $2)
+        ON CONFLICT (lb_id, node) DO UPDATE SET status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at,
+          applied_version = excluded.applied_version, tried_version = excluded.tried_version, stats = excluded.stats
+        RETURNING lb_id)
+      SELECT pg_notify($9, lb_id) FROM stored`,
+    [r.lbId, r.node, r.state.status, r.state.reason, r.state.updatedAt, r.appliedVersion, r.triedVersion, JSON.stringify(r.stats),
+      REPORTS_CHANNEL]);
   }
 
   async reports(lbId: string): Promise<InstanceReport[]> {
     const r = await this.pool.query<{ node: string; status: InstanceReport['state']['status']; reason: string | null;
-      updated_at: string; applied_version: number; stats: InstanceReport['stats'] }>(
-      'SELECT node, status, reason, updated_at, applied_version, stats FROM cluster_reports WHERE lb_id = $1 ORDER BY node', [lbId]);
+      updated_at: string; applied_version: number; tried_version: number; stats: InstanceReport['stats'] }>(
+      `SELECT node, status, reason, updated_at, applied_version, tried_version, stats FROM cluster_reports WHERE lb_id = $1
+        ORDER BY node`, [lbId]);
     return r.rows.map((x) => ({ lbId, node: x.node, state: { status: x.status, reason: x.reason, updatedAt: x.updated_at },
-      appliedVersion: x.applied_version, stats: x.stats }));
+      appliedVersion: x.applied_version, triedVersion: x.tried_version, stats: x.stats }));
+  }
+
+  /**
+   * LISTENs on a connection of its own, opened now or, after it dropped, on the next call: callers call again from time
+   * to time (the agents data plane does while it waits), and re-read what they wait for after a drop.
+   */
+  async watch(listener?: (lbId: string) => void): Promise<void> {
+    if (listener) this.watchers.push(listener);
+    if (this.watcher) return;
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const dropped = () => {
+      if (this.watcher === client) this.watcher = null;
+      client.removeAllListeners('notification');
+    };
+    client.on('error', dropped);
+    client.on('end', dropped);
+    client.on('notification', (m) => { if (m.payload) for (const l of this.watchers) l(m.payload); });
+    this.watcher = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${REPORTS_CHANNEL}`);
+    } catch (e) {
+      dropped();
+      await client.end().catch(() => undefined);
+      throw e;
+    }
   }
 
   async exclusively(fn: () => Promise<void>): Promise<void> {
@@ -127,6 +165,9 @@ export class PostgresCluster implements ClusterStore {
   }
 
   async close(): Promise<void> {
+    const watcher = this.watcher;
+    this.watcher = null;
+    await watcher?.end().catch(() => undefined);
     await this.pool.end();
   }
 }

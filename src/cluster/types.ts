@@ -30,6 +30,8 @@ export interface InstanceReport {
   state: InstanceState;
   /** The LB config version the instance runs (0: none yet). */
   appliedVersion: number;
+  /** The config version its status is about: the last one the node tried to apply (0: none yet). */
+  triedVersion: number;
   stats: ServerStat[];
 }
 
@@ -44,6 +46,11 @@ export interface ClusterStore {
   setPlacements(lbId: string, placements: Placement[]): Promise<void>;
   report(r: InstanceReport): Promise<void>;
   reports(lbId: string): Promise<InstanceReport[]>;
+  /**
+   * Adds `listener`, called with the LB's id when a node reports on it or its placement changes (any process's
+   * writes). Without a listener: listens again if the connection dropped.
+   */
+  watch(listener?: (lbId: string) => void): Promise<void>;
   /** Runs `fn` while no other process runs one (placement rounds of several API servers). */
   exclusively(fn: () => Promise<void>): Promise<void>;
   close(): Promise<void>;

@@ -59,21 +59,31 @@ export class AcmeJob {
         .catch((err) => this.log.warn({ err }, 'sweeping certificate files failed'));
     }, SWEEP_GRACE_MS);
     this.sweeper.unref();
+  }
+
+  /** Orders and renewals run in one process of a deployment (store/leader.ts): this one, from now on. */
+  lead(): void {
+    if (this.timer) return;
     this.timer = setInterval(() => this.poke(), this.opts.tickMs ?? 5000);
     this.timer.unref();
     this.poke();
   }
 
-  /** Looks for due work now (a certificate was just created). */
+  /** Another process runs orders from now on; resolves once those in flight here ended. */
+  async stepDown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.allSettled(this.running.values());
+  }
+
+  /** Looks for due work now (a certificate was just created); in another process than the leader, the leader's next tick does. */
   poke(): void {
     setImmediate(() => { void this.tick(); });
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
     if (this.sweeper) clearInterval(this.sweeper);
-    this.timer = null;
-    await Promise.allSettled(this.running.values());
+    await this.stepDown();
   }
 
   private async tick(): Promise<void> {

@@ -2,14 +2,17 @@
 // - every committed write bumps the LB's config version; the LB's instance is `pending` until that version is applied;
 // - work is serialized per LB and bursts are coalesced (Terraform sends three PUTs back to back): while an apply runs,
 //   later writes only mark the LB dirty, and one more apply reads the newest snapshot;
-// - LB lifecycle: to_create → creating → ready (or error); to_delete → instance removed → rows deleted (404).
+// - LB lifecycle: to_create → creating → ready (or error); to_delete → instance removed → rows deleted (404). A
+//   reconciler whose data plane does not carry the traffic while another process's does (`--dataplane none` beside a
+//   HAProxy or agents process on PostgreSQL) leaves the lifecycle to that one: `ready` and a finished deletion mean
+//   that a real data plane applied it (docs/scale-out.md).
 import type { Logger } from 'pino';
 import type { InstanceState } from '../domain/lbs.js';
 import { unknownServerStats, type ServerStat } from '../domain/stats.js';
 import type { Store } from '../store/store.js';
 import { EventFeed } from './events.js';
 import { finishMigration } from './migration.js';
-import type { DataPlanePort } from './port.js';
+import type { ApplyResult, DataPlanePort } from './port.js';
 
 /** A new LB is first applied once its writes paused this long, or after NEW_LB_WAIT_MS. */
 const NEW_LB_QUIET_MS = 50;
@@ -21,6 +24,8 @@ interface LbWork {
   dirty: boolean;
   state: InstanceState;
   appliedVersion: number;
+  /** The config version last handed to the data plane: the one `state` is about. */
+  triedVersion: number;
 }
 
 export class Reconciler {
@@ -28,7 +33,9 @@ export class Reconciler {
   private closed = false;
 
   constructor(private readonly store: Store, private readonly dataPlane: DataPlanePort, private readonly log: Logger,
-    readonly events: EventFeed = new EventFeed()) {
+    readonly events: EventFeed = new EventFeed(),
+    /** Whether this reconciler writes lifecycle statuses and finishes deletions now. */
+    private readonly finishesLifecycles: () => Promise<boolean> = async () => true) {
     store.onChange((lbId) => this.changed(lbId));
     dataPlane.onInstanceDown((lbId, reason) => {
       const w = this.entry(lbId);
@@ -38,7 +45,7 @@ export class Reconciler {
     });
   }
 
-  /** Brings every stored LB up to date (adopting running instances); called once at start. */
+  /** Brings every stored LB up to date (adopting running instances): at start, and when this process takes over lifecycles. */
   async start(): Promise<void> {
     for (const id of await this.store.allLbIds()) this.schedule(id);
   }
@@ -50,6 +57,11 @@ export class Reconciler {
   /** The config version the LB's instance runs (0 before its first apply). */
   appliedVersion(lbId: string): number {
     return Math.max(0, this.work.get(lbId)?.appliedVersion ?? 0);
+  }
+
+  /** The config version the instance state is about (0 before the first apply). */
+  triedVersion(lbId: string): number {
+    return this.work.get(lbId)?.triedVersion ?? 0;
   }
 
   /** Applies the LB again although its config version did not change (an agent's LB moved or got a new peer node). */
@@ -87,7 +99,7 @@ export class Reconciler {
   private entry(lbId: string): LbWork {
     let w = this.work.get(lbId);
     if (!w) {
-      w = { lbId, running: null, dirty: false, appliedVersion: 0, state: { status: 'pending', reason: null, updatedAt: new Date().toISOString() } };
+      w = { lbId, running: null, dirty: false, appliedVersion: 0, triedVersion: 0, state: { status: 'pending', reason: null, updatedAt: new Date().toISOString() } };
       this.work.set(lbId, w);
     }
     return w;
@@ -148,21 +160,27 @@ export class Reconciler {
       return;
     }
     const { lb } = snap;
+    const lifecycle = await this.finishesLifecycles();
     if (lb.status === 'to_delete' || lb.status === 'deleting') {
       await this.dataPlane.remove(lbId);
-      await this.store.deleteLb(lbId, lb.releaseIpsOnDelete);
+      if (lifecycle) await this.store.deleteLb(lbId, lb.releaseIpsOnDelete);
       this.work.delete(lbId);
       this.events.forget(lbId);
       return;
     }
-    if (lb.status === 'to_create') {
+    if (lb.status === 'to_create' && lifecycle) {
       await this.store.setLbStatus(lbId, 'creating');
       // A new LB's backends and frontends usually follow within milliseconds: one start instead of a start and a
       // reload per object (100 LBs created in a row started in 30 s, most of it reloads).
       if (await this.settle(w)) return this.step(lbId, w);
     }
-    if (w.appliedVersion === lb.configVersion && w.state.status === 'ready') return;
-    const result = await this.dataPlane.apply(snap);
+    // Already applied: nothing to do, unless the lifecycle waits to be finished (it was another process's to finish
+    // when this one applied).
+    const inForce = w.appliedVersion === lb.configVersion && w.state.status === 'ready';
+    if (inForce && lb.status !== 'to_create' && lb.status !== 'creating') return;
+    w.triedVersion = lb.configVersion;
+    const result: ApplyResult = inForce ? { ok: true } : await this.dataPlane.apply(snap);
+    if (this.closed) return; // shutting down: an apply cut short says nothing about the LB
     if (result.ok) {
       w.appliedVersion = lb.configVersion;
       // A write that landed while we applied leaves the instance pending until the next pass.
@@ -171,7 +189,10 @@ export class Reconciler {
       this.log.warn({ lbId, reason: result.reason }, 'apply refused');
       this.setState(w, 'error', result.reason);
     }
+    if (!lifecycle) return;
     if (lb.status === 'to_create' || lb.status === 'creating') await this.store.setLbStatus(lbId, result.ok ? 'ready' : 'error');
+    // A creation that failed (in agents mode: no node ran it in time) is ready once a later apply succeeds.
+    else if (lb.status === 'error' && result.ok) await this.store.setLbStatus(lbId, 'ready');
     await finishMigration(this.store, lb, result.ok);
   }
 }

@@ -20,7 +20,7 @@ import {
   childWhere, creationOrder, ipWhere, lbWhere, orderSql, routeWhere, subscriberWhere, type Dialect, type Where,
 } from './query.js';
 import {
-  ConflictError, certificateChangesConfig, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
+  ConflictError, addressesOn, certificateChangesConfig, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
   type ChallengeStore, type SealedPemStore, type Store, type SubscriberFilter,
 } from './store.js';
 
@@ -35,6 +35,8 @@ const CREATION_ORDER = creationOrder(PG);
 
 /** The NOTIFY channel of committed LB changes; the payload is `<store instance> <LB id>`. */
 const CHANGES_CHANNEL = 'fulcrum_lb_changes';
+/** First key of the transaction-level advisory locks of private networks (the second is the network id's hash). */
+const PN_LOCK_CLASS = 4242;
 /** Connections each store may open for queries (the LISTEN connection is one more). */
 const POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -266,6 +268,19 @@ export class PostgresStore implements Store, SealedPemStore, ChallengeStore {
       const current = await this.lockLb(tx, id);
       if (!current) return null;
       const next = keepLifecycle(current, change(current));
+      await this.putLb(tx, next);
+      return next;
+    });
+  }
+
+  async changeLbOnNetwork(id: string, pnId: string, change: (current: Lb, used: Map<string, string>) => Lb): Promise<Lb | null> {
+    return this.write((next) => (next ? [id] : []), async (tx) => {
+      // Attaches to one network queue here, whatever LB and process: the second one reads the first one's address.
+      await tx.run('SELECT pg_advisory_xact_lock(?, hashtext(?))', PN_LOCK_CLASS, pnId);
+      const current = await this.lockLb(tx, id);
+      if (!current) return null;
+      const holders = await tx.docs<Lb>(`SELECT doc FROM lbs WHERE doc::jsonb -> 'privateNetworks' @> jsonb_build_array(jsonb_build_object('privateNetworkId', ?::text))`, pnId);
+      const next = keepLifecycle(current, change(current, addressesOn(pnId, holders)));
       await this.putLb(tx, next);
       return next;
     });

@@ -16,7 +16,7 @@ import {
   childWhere, creationOrder, ipWhere, lbWhere, orderSql, routeWhere, subscriberWhere, type Dialect, type Where,
 } from './query.js';
 import {
-  ConflictError, certificateChangesConfig, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
+  ConflictError, addressesOn, certificateChangesConfig, checkRoom, keepLifecycle, type ChangeListener, type ChildFilter, type IpFilter, type LbFilter, type Page, type Paged, type RouteFilter,
   type Store, type SubscriberFilter,
 } from './store.js';
 
@@ -71,10 +71,10 @@ export class SqliteStore implements Store {
   }
 
   /** Runs `fn` in one transaction, then tells listeners which LBs changed. */
-  private write<T>(changedLbIds: (result: T) => string[], fn: () => T): T {
+  private write<T>(changedLbIds: (result: T) => string[], fn: () => T, mode: 'deferred' | 'immediate' = 'deferred'): T {
     let result: T;
     try {
-      result = this.db.transaction(fn)();
+      result = this.db.transaction(fn)[mode]();
     } catch (err) {
       throw translateConstraint(err);
     }
@@ -149,6 +149,19 @@ export class SqliteStore implements Store {
       this.putLb(next);
       return next;
     });
+  }
+
+  async changeLbOnNetwork(id: string, pnId: string, change: (current: Lb, used: Map<string, string>) => Lb): Promise<Lb | null> {
+    // IMMEDIATE: the write lock is taken before the read, so another connection's attach waits instead of reading the
+    // same free address.
+    return this.write((next) => (next ? [id] : []), () => {
+      const current = this.doc<Lb>('SELECT doc FROM lbs WHERE id = ?', id);
+      if (!current) return null;
+      const used = addressesOn(pnId, this.docs<Lb>('SELECT doc FROM lbs WHERE instr(doc, ?) > 0', pnId));
+      const next = keepLifecycle(current, change(current, used));
+      this.putLb(next);
+      return next;
+    }, 'immediate');
   }
 
   async setLbStatus(id: string, status: LbStatus): Promise<void> {

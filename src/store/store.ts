@@ -89,6 +89,12 @@ export interface Store {
    * stay the store's. Null when there is no such LB.
    */
   changeLb(id: string, change: (current: Lb) => Lb): Promise<Lb | null>;
+  /**
+   * changeLb for an attachment to private network `pnId`: `change` also gets the addresses every LB holds on that
+   * network (address → LB id), read in the same transaction under a lock of the network, so that two attaches racing in
+   * any processes never pick the same address.
+   */
+  changeLbOnNetwork(id: string, pnId: string, change: (current: Lb, used: Map<string, string>) => Lb): Promise<Lb | null>;
   /** Sets the lifecycle status: no config version bump, no notification. A deletion in progress is never undone. */
   setLbStatus(id: string, status: LbStatus): Promise<void>;
   /** Marks the LB `to_delete` (a change: bumped and notified); `releaseIps` is kept for deleteLb. No-op if already deleting. */
@@ -250,4 +256,11 @@ export interface ChallengeStore {
 /** Whether a certificate's new version changes what HAProxy sees: the PEM, and the HTTP-01 listener while an order runs. */
 export function certificateChangesConfig(current: Certificate, next: Certificate): boolean {
   return current.pemSha256 !== next.pemSha256 || current.orderActive !== next.orderActive;
+}
+
+/** The addresses the LBs hold on private network `pnId`, each with its LB's id. */
+export function addressesOn(pnId: string, lbs: Lb[]): Map<string, string> {
+  const used = new Map<string, string>();
+  for (const lb of lbs) for (const a of lb.privateNetworks ?? []) if (a.privateNetworkId === pnId) used.set(a.address, lb.id);
+  return used;
 }

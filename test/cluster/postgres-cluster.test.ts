@@ -13,7 +13,7 @@ after(async () => { await server?.stop(); });
 
 const LB = '11111111-2222-4333-8444-555555555555';
 const at = (node: string, slot: number, vrid = 3): Placement => ({ lbId: LB, node, slot, vrid, instanceId: `${node}-instance` });
-const reportOf = (node: string, version: number): InstanceReport => ({ lbId: LB, node, appliedVersion: version,
+const reportOf = (node: string, version: number): InstanceReport => ({ lbId: LB, node, appliedVersion: version, triedVersion: version,
   state: { status: 'ready', reason: null, updatedAt: '2026-12-07T00:00:00.000Z' },
   stats: [{ instanceId: `${node}-instance`, backendId: 'b', ip: '10.0.0.1', serverState: 'running', serverStateChangedAt: null,
     lastHealthCheckStatus: 'passed' }] });

@@ -1,6 +1,7 @@
 // Two `fulcrum serve` on one PostgreSQL (started by this file): `api` is API-only (--dataplane none), `edge` runs the
 // HAProxy instances. A write answered by one is read back from the other at once and reaches real traffic through
-// the other's HAProxy; concurrent writers through both never break a limit, a port's uniqueness, a pool or an address.
+// the other's HAProxy; an LB created on the API-only one reads `ready` only once the HAProxy one runs it (it leaves
+// lifecycles to that one); concurrent writers through both never break a limit, a port's uniqueness, a pool or an address.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
@@ -112,6 +113,37 @@ test('a certificate created through the API-only server is served by the other\'
   // The API-only server received the PEM and keeps no file of it; the edge wrote its own from the store.
   assert.throws(() => statSync(join(api.dataDir, 'certificates', `${cert.id}.pem`)), /ENOENT/);
   assert.equal(statSync(join(edge.dataDir, 'certificates', `${cert.id}.pem`)).mode & 0o777, 0o600);
+});
+
+test('an LB created on the API-only server reads ready only once the HAProxy server runs it', async () => {
+  const a = api.sdk();
+  // The HAProxy server is frozen (its sessions stay open): it can apply nothing meanwhile.
+  process.kill(edge.child.pid!, 'SIGSTOP');
+  const seen: string[] = [];
+  let lb: Lbv1.Lb;
+  let port = 0;
+  try {
+    lb = await a.createLb({ name: 'waits-for-edge', description: '', type: 'LB-S', tags: [] } as never);
+    const [one] = servers;
+    const backend = await a.createBackend({ lbId: lb.id, name: 'web', forwardProtocol: 'http', forwardPort: one.port,
+      forwardPortAlgorithm: 'roundrobin', stickySessions: 'none', stickySessionsCookieName: '', serverIp: [one.host],
+      healthCheck: fastCheck() } as Lbv1.ZonedApiCreateBackendRequest);
+    port = await freePort(lb.ip[0].ipAddress);
+    await a.createFrontend({ lbId: lb.id, name: 'fe', inboundPort: port, backendId: backend.id, enableHttp3: false } as never);
+    // The API-only server's own apply (in memory) is done within milliseconds; the status must not follow it.
+    for (let i = 0; i < 30; i++) {
+      seen.push((await a.getLb({ lbId: lb.id })).status);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    process.kill(edge.child.pid!, 'SIGCONT');
+  }
+  assert.ok(!seen.includes('ready'), `while the HAProxy server was frozen: ${[...new Set(seen)].join(', ')}`);
+  await waitFor('ready once the HAProxy server applied it', async () => (await a.getLb({ lbId: lb.id })).status === 'ready', 15_000, 20);
+  // Read right after `ready`: the edge's HAProxy already listens on the frontend (any HTTP answer, even before the
+  // first health check passed).
+  const first = await httpGet(lb.ip[0].ipAddress, port).catch((e: Error) => ({ status: 0, body: e.message }));
+  assert.notEqual(first.status, 0, `no HTTP answer right after ready: ${first.body}`);
 });
 
 test('concurrent writers on both servers: limits, one frontend per port, every added server, distinct addresses', async () => {

@@ -10,7 +10,8 @@ import type { Certificate } from '../../src/domain/certificates.js';
 import type { Frontend } from '../../src/domain/frontends.js';
 import type { Ip } from '../../src/domain/ips.js';
 import { hashSecretKey, newAccessKey, type ApiKey } from '../../src/domain/keys.js';
-import type { Lb } from '../../src/domain/lbs.js';
+import type { Lb, PnAttachment } from '../../src/domain/lbs.js';
+import { freeAddress } from '../../src/domain/private-networks.js';
 import type { Route } from '../../src/domain/routes.js';
 import type { Subscriber } from '../../src/domain/subscribers.js';
 import { ConflictError, LimitError, STORE_LIMITS, type OrderBy, type Page, type Store } from '../../src/store/store.js';
@@ -62,6 +63,10 @@ function backend(lbId: string, over: Partial<Backend> = {}): Backend {
 function frontend(lbId: string, backendId: string, port: number, over: Partial<Frontend> = {}): Frontend {
   const t = at();
   return makeFrontend(randomUUID(), lbId, backendId, port, { createdAt: t, updatedAt: t, ...over });
+}
+
+function attachedTo(privateNetworkId: string, address: string): PnAttachment {
+  return { privateNetworkId, cidr: '172.16.9.0/29', address, mode: 'dhcp', ipamIds: [randomUUID()], createdAt: at(), updatedAt: at(true) };
 }
 
 const page = (over: Partial<Page> = {}): Page => ({ page: 1, pageSize: 100, orderBy: 'created_at_asc', ...over });
@@ -251,6 +256,28 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const boom = new Error('refused');
         await refusedQuietly(a.id, () => store.changeLb(a.id, () => { throw boom; }), (e) => e === boom);
         assert.equal(await store.changeLb(randomUUID(), (x) => x), null);
+      });
+
+      test('changeLbOnNetwork: attaches racing through two handles see each other\'s addresses; other networks do not count', async () => {
+        const peer = await sut.peer();
+        const pn = { id: 'pn-a', cidr: '172.16.9.0/29' };
+        const other = await storedLb({ privateNetworks: [attachedTo('pn-b', '172.16.9.1')] });
+        const lbs = await Promise.all(Array.from({ length: 6 }, () => storedLb()));
+        const attach = (s: Store, id: string) => s.changeLbOnNetwork(id, pn.id, (current, used) => {
+          const address = freeAddress(pn.cidr, new Set(used.keys()));
+          if (!address) throw new Error('full');
+          return { ...current, privateNetworks: [...(current.privateNetworks ?? []), attachedTo(pn.id, address)] };
+        });
+        const done = await Promise.all(lbs.map((x, i) => attach(i % 2 ? peer : store, x.id)));
+        const addresses = done.map((x) => x!.privateNetworks![0].address);
+        assert.deepEqual([...addresses].sort(), ['172.16.9.1', '172.16.9.2', '172.16.9.3', '172.16.9.4', '172.16.9.5', '172.16.9.6']);
+        const seen = await store.changeLbOnNetwork(other.id, pn.id, (current, used) => {
+          assert.deepEqual(new Map([...used].sort()), new Map(lbs.map((x, i) => [addresses[i], x.id] as const).sort()));
+          return current;
+        });
+        assert.equal(seen?.configVersion, other.configVersion + 1);
+        await assert.rejects(attach(peer, (await storedLb()).id), /full/);
+        assert.equal(await store.changeLbOnNetwork(randomUUID(), pn.id, (x) => x), null);
       });
 
       test('setLbStatus changes the status only: no version bump, no notification; a deletion is never undone', async () => {
