@@ -15,7 +15,7 @@ import { startPostgres, type Postgres } from '../fixtures/postgres.js';
 import { httpGet, startHttpServer, waitFor, type HttpTestServer } from '../fixtures/servers.js';
 import { Fulcrum } from '../helpers/fulcrum.js';
 import { fastCheck } from '../e2e/support/lb.js';
-import { destroyAgent, startAgent, type Agent } from './support/cluster.js';
+import { TEST_PEM_KEY, destroyAgent, startAgent, type Agent } from './support/cluster.js';
 
 const skip = !canUseNetns() ? 'needs root (network namespaces)'
   : spawnSync('keepalived', ['--version']).error ? 'needs keepalived (scripts/install.sh --test)' : false;
@@ -36,7 +36,7 @@ describe('agents mode: `ready` means a node runs it', { skip, timeout: 180_000 }
       pg = await startPostgres(lab.hostAddress);
       const url = await pg.database();
       server = await startHttpServer(lab.addHostAddress(201), 's1');
-      api = await Fulcrum.start({ dataplane: 'agents', ipPool: `${lab.prefix}.100,${lab.prefix}.101`, env: { FULCRUM_STORE: url } });
+      api = await Fulcrum.start({ dataplane: 'agents', ipPool: `${lab.prefix}.100,${lab.prefix}.101`, env: { FULCRUM_STORE: url, FULCRUM_PEM_KEY: TEST_PEM_KEY } });
       sdk = api.sdk();
       agent = startAgent(lab, lab.nodes[0], url);
       db = new URL(url).pathname.slice(1);
