@@ -163,7 +163,7 @@ export class HaproxyProcess {
     }
     const deadline = Date.now() + this.startTimeoutMs;
     while (Date.now() < deadline && exited === null) {
-      const proc = await this.showProc(PROBE_TIMEOUT_MS).catch(() => null);
+      const proc = await this.probeProc();
       if (proc && proc.workers.length > 0) {
         await writeAtomic(this.paths.lastGood, configText);
         return;
@@ -182,10 +182,12 @@ export class HaproxyProcess {
    * command line is ours is taken as well (its socket may answer later, but starting another would conflict).
    */
   async adopt(): Promise<boolean> {
+    // Not while the master re-executes after a reload: its command line may not read as ours for that moment.
+    await this.cli.answered();
     const fromFile = Number.parseInt(await readFile(this.paths.pidFile, 'utf8').catch(() => ''), 10);
     const candidate = Number.isInteger(fromFile) && fromFile > 0 && pidAlive(fromFile) && this.isOurs(fromFile) ? fromFile : null;
     for (let attempt = candidate ? 10 : 1; attempt > 0; attempt--) {
-      const proc = await this.showProc(PROBE_TIMEOUT_MS).catch(() => null);
+      const proc = await this.probeProc();
       if (proc && pidAlive(proc.masterPid) && this.isOurs(proc.masterPid)) {
         this.pid = proc.masterPid;
         return true;
@@ -201,6 +203,14 @@ export class HaproxyProcess {
   }
 
   /**
+   * One short `show proc`, null when the master does not answer, for the loops that wait on a master that may be
+   * starting or re-executing: a connection accepted meanwhile can hang until the socket is reset.
+   */
+  private probeProc(): Promise<ProcList | null> {
+    return cli(this.paths.masterSock, 'show proc', PROBE_TIMEOUT_MS).then(parseShowProc, () => null);
+  }
+
+  /**
    * Saves the worker's server states where the next worker will load them (pitfalls 4 and 21), except for servers
    * whose definition changes from `running` to `next`, which start DOWN until checked (see server-state.ts). Without a
    * dump (the worker did not answer) nothing is carried: every server would otherwise start DOWN at once.
@@ -211,9 +221,9 @@ export class HaproxyProcess {
   }
 
   /**
-   * Seamless reload onto `configText`. Applied only when `show proc` shows a new worker; when the master refuses the
-   * config (or cannot bind), the old worker keeps serving, the previous config file is restored, and this throws with
-   * HAProxy's alerts.
+   * Seamless reload onto `configText`. Applied only once a new worker answers (admin socket or `show proc`); when the
+   * master refuses the config (or cannot bind), the old worker keeps serving, the previous config file is restored, and
+   * this throws with HAProxy's alerts.
    */
   async reload(configText: string): Promise<void> {
     const start = performance.now();
@@ -238,14 +248,13 @@ export class HaproxyProcess {
       // The new worker answers on the admin socket, which it takes over from the old one, before the master does:
       // having forked it, the master re-executes once more (20–70 ms here), and its commands wait for that meanwhile.
       const worker = await this.adminPid();
-      if (worker !== null && !before.workers.includes(worker)) {
+      if (worker !== null && ![...before.workers, ...before.oldWorkers].includes(worker)) {
         this.masterReexecuting = true;
         this.cli.holdUntil(this.masterBack(before.reloads, deadline).finally(() => { this.masterReexecuting = false; }));
         await writeAtomic(this.paths.lastGood, configText);
         return;
       }
-      // Short probes: a connection accepted while the master re-executes can hang until the socket is reset.
-      const p = await this.showProc(PROBE_TIMEOUT_MS).catch(() => null);
+      const p = await this.probeProc();
       if (p && p.reloads > before.reloads) {
         if (p.workers.length > 0 && !p.workers.some((w) => before.workers.includes(w))) {
           await writeAtomic(this.paths.lastGood, configText);
@@ -274,7 +283,7 @@ export class HaproxyProcess {
   /** Resolves (never rejects) once the master lists the worker of its reload after `reloads`, or at `deadline`. */
   private async masterBack(reloads: number, deadline: number): Promise<void> {
     while (Date.now() < deadline) {
-      const p = await cli(this.paths.masterSock, 'show proc', PROBE_TIMEOUT_MS).then(parseShowProc, () => null);
+      const p = await this.probeProc();
       if (p && p.reloads > reloads && p.workers.length > 0) return;
       await sleep(RELOAD_POLL_MS);
     }

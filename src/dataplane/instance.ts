@@ -240,8 +240,8 @@ export class LbInstance {
 
   /**
    * Seamless reload onto `config`; on failure (HAProxy refused the config or could not bind) the old worker keeps
-   * serving what `running` describes, and the reason is HAProxy's. The stick-table
-   * pins of the backends that keep table stickiness are carried into the new worker (stick-tables.ts).
+   * serving what `running` describes, and the reason is HAProxy's. The stick-table pins of the backends that keep table
+   * stickiness are carried into the new worker (stick-tables.ts).
    */
   private async reloadOnto(next: LbSnapshot, config: string, running: Applied | null, lists: Map<string, string>): Promise<ApplyResult> {
     const pins = await readPins(this.proc.cli, next, this.state.serverIds);

@@ -58,6 +58,25 @@ function exchange(socketPath: string, text: string, label: string, timeoutMs: nu
   });
 }
 
+/** Pause between connection attempts to a master that refuses them. */
+const REFUSED_RETRY_MS = 5;
+
+/**
+ * `cli`, tried again while the connection is refused: the master closes its socket while it re-executes (twice per
+ * reload, tens of milliseconds each), and a refused connection delivered nothing. `timeoutMs` bounds all attempts.
+ */
+async function masterExchange(socketPath: string, commands: string | string[], timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await cli(socketPath, commands, Math.max(1, deadline - Date.now()));
+    } catch (e) {
+      if ((e as CliError).code !== 'ECONNREFUSED' || Date.now() + REFUSED_RETRY_MS >= deadline) throw e;
+      await sleep(REFUSED_RETRY_MS);
+    }
+  }
+}
+
 /** The master socket of one master-worker process. */
 export class MasterCli {
   /** Commands wait for it while the master is known not to answer (see holdUntil). */
@@ -70,15 +89,20 @@ export class MasterCli {
     this.answering = back;
   }
 
+  /** Resolves once no hold is in force. */
+  answered(): Promise<void> {
+    return this.answering;
+  }
+
   /** A command for the master itself (`show proc`, `reload`). */
   master(command: string, timeoutMs = this.timeoutMs): Promise<string> {
-    return this.answering.then(() => cli(this.socketPath, command, timeoutMs));
+    return this.answering.then(() => masterExchange(this.socketPath, command, timeoutMs));
   }
 
   /** Commands for the current worker, run in order on one connection. */
   worker(commands: string | string[]): Promise<string> {
     const list = Array.isArray(commands) ? commands : [commands];
-    return this.answering.then(() => cli(this.socketPath, list.map((c) => `@1 ${c}`), this.timeoutMs));
+    return this.answering.then(() => masterExchange(this.socketPath, list.map((c) => `@1 ${c}`), this.timeoutMs));
   }
 }
 

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { Certificate } from '../../src/domain/certificates.js';
@@ -58,16 +58,33 @@ async function expectRefused(refused: LbSnapshot, reason: RegExp): Promise<void>
   assert.equal((await httpGet(lbIp, port)).body, servers[0].host);
 }
 
-test('a certificate file gone: the reload is refused at parse time with HAProxy\'s reason, the old worker serves on', async () => {
+/** `snap` with a TLS frontend whose certificate is ready in the store (it has a PEM digest) but has no file. */
+async function withMissingCertificate(): Promise<{ refused: LbSnapshot; file: RegExp }> {
   const id = randomUUID();
-  // Ready in the store (it has a PEM digest), but its file is missing from the certificate directory.
   const cert: Certificate = { id, lbId, name: 'gone', type: 'custom', commonName: 'gone.example.com', subjectAlternativeName: [],
     fingerprint: '', notValidBefore: null, notValidAfter: null, status: 'ready', statusDetails: null, pemSha256: 'f'.repeat(64),
     orderActive: false, nextOrderAt: null, createdAt: '', updatedAt: '' };
-  const tlsPort = await freePort(lbIp);
-  await expectRefused({ ...snap, certificates: [cert],
-    frontends: [...snap.frontends, makeFrontend('fe2', lbId, 'be1', tlsPort, { certificateIds: [id] })] },
-  new RegExp(`${id}\\.pem`));
+  const frontend = makeFrontend(`fe-${id}`, lbId, 'be1', await freePort(lbIp), { certificateIds: [id] });
+  return { refused: { ...snap, certificates: [cert], frontends: [...snap.frontends, frontend] }, file: new RegExp(`${id}\\.pem`) };
+}
+
+test('a certificate file gone: the reload is refused at parse time with HAProxy\'s reason, the old worker serves on', async () => {
+  const { refused, file } = await withMissingCertificate();
+  await expectRefused(refused, file);
+});
+
+test('a refused reload whose alerts are not in the log file (it was moved away): the reason comes from haproxy -c', async () => {
+  const log = proc().paths.logFile;
+  await rename(log, `${log}.moved`); // HAProxy keeps writing to the moved file
+  await writeFile(log, '');
+  try {
+    const { refused, file } = await withMissingCertificate();
+    await expectRefused(refused, file);
+    assert.doesNotMatch(await readFile(log, 'utf8'), /ALERT/);
+    assert.match(await readFile(`${log}.moved`, 'utf8'), file, 'the master did log it, elsewhere');
+  } finally {
+    await rename(`${log}.moved`, log); // the file HAProxy writes to, back in its place for the next tests
+  }
 });
 
 test('a port another process holds: the reload cannot bind, with HAProxy\'s reason, the old worker serves on', async () => {
