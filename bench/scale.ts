@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAXCONN, renderConfig } from '../src/dataplane/render.js';
+import { fdCount } from '../src/dataplane/fd-limit.js';
+import { pipesFor } from '../src/dataplane/render-profile.js';
 import { assignServerIds } from '../src/dataplane/server-ids.js';
 import { makeBackend, makeFrontend, makeHealthCheck, makeSnapshot } from '../test/fixtures/snapshots.js';
 import { freePort } from '../test/helpers/ports.js';
@@ -106,11 +108,9 @@ function fileLimit(): number {
   return m ? Number(m[1]) : Number.POSITIVE_INFINITY;
 }
 
-/**
- * File descriptors HAProxy asks for, as measured on 2.6 (it refuses to start when it cannot get them): 2 per
- * connection of the global maxconn, one per server (its check), one per listener, and about 25 more.
- */
-export const haproxyFds = (servers: number, listeners: number): number => 2 * DEFAULT_MAXCONN + servers + listeners + 25;
+/** File descriptors HAProxy asks for at the default offer's maxconn (fd-limit.ts; it refuses to start without them). */
+export const haproxyFds = (servers: number, listeners: number): number =>
+  fdCount({ maxconn: DEFAULT_MAXCONN, maxpipes: pipesFor(DEFAULT_MAXCONN), servers, listeners });
 
 async function big(api: Api, o: ScaleOptions): Promise<ScaleResult['big']> {
   const wanted = o.serversPerBackend;
@@ -180,7 +180,7 @@ async function big(api: Api, o: ScaleOptions): Promise<ScaleResult['big']> {
   const prefix = `/lb/v1/zones/${ZONE}`;
   const apiRuns: ScaleResult['big']['api'] = {};
   const reqs: [string, string, string][] = [
-    ['get-backend', 'get a backend (100 servers)', `${prefix}/backends/${ids[0]}`],
+    ['get-backend', `get a backend (${perBackend} servers)`, `${prefix}/backends/${ids[0]}`],
     ['list-backends', 'list backends (page of 100)', `${prefix}/lbs/${lb.id}/backends?page_size=100`],
     ['get-lb', 'get the LB', `${prefix}/lbs/${lb.id}`],
   ];

@@ -7,7 +7,19 @@ import { readFileSync } from 'node:fs';
 /** Sockets and files of HAProxy besides connections, pipes, servers and listeners (master CLI, admin socket, logs). */
 const FIXED_FDS = 25;
 
-/** What the rendered config needs: 2 × maxconn + 2 × maxpipes + servers + listeners + FIXED_FDS. */
+export interface FdUsers {
+  maxconn: number;
+  maxpipes: number;
+  servers: number;
+  listeners: number;
+}
+
+/** 2 per connection, 2 per pipe, 1 per server (its check), 1 per listener, and FIXED_FDS. */
+export function fdCount(u: FdUsers): number {
+  return 2 * u.maxconn + 2 * u.maxpipes + u.servers + u.listeners + FIXED_FDS;
+}
+
+/** What the rendered config needs (fdCount of its global maxconn and maxpipes, server and bind lines). */
 export function fdsNeeded(config: string): number {
   const global = config.slice(0, config.indexOf('\ndefaults'));
   const maxconn = Number(/^\s+maxconn (\d+)$/m.exec(global)?.[1] ?? 0);
@@ -18,7 +30,7 @@ export function fdsNeeded(config: string): number {
     if (line.startsWith('  server ')) servers++;
     else if (line.startsWith('  bind ')) listeners++;
   }
-  return 2 * maxconn + 2 * maxpipes + servers + listeners + FIXED_FDS;
+  return fdCount({ maxconn, maxpipes, servers, listeners });
 }
 
 /** The hard RLIMIT_NOFILE of this process (which HAProxy inherits), from /proc/self/limits; Infinity if unknown. */
