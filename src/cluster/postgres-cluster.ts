@@ -1,6 +1,7 @@
 // The cluster tables on PostgreSQL, beside the store's (same database, same migration runner and advisory lock, their
 // own migration set). Heartbeat ages are computed by the database so that node clocks never matter.
 import pg from 'pg';
+import { discard, openSession } from '../store/pg-sessions.js';
 import { migrate, type MigrationSet } from '../store/postgres-migrations.js';
 import { checkNodeAddress, checkNodeName, checkVrid } from './names.js';
 import type { ClusterNode, ClusterStore, InstanceReport, Placement } from './types.js';
@@ -141,11 +142,9 @@ export class PostgresCluster implements ClusterStore {
     client.on('notification', (m) => { if (m.payload) for (const l of this.watchers) l(m.payload); });
     this.watcher = client;
     try {
-      await client.connect();
-      await client.query(`LISTEN ${REPORTS_CHANNEL}`);
+      await openSession(client, (c) => c.query(`LISTEN ${REPORTS_CHANNEL}`));
     } catch (e) {
       dropped();
-      await client.end().catch(() => undefined);
       throw e;
     }
   }
@@ -167,7 +166,7 @@ export class PostgresCluster implements ClusterStore {
   async close(): Promise<void> {
     const watcher = this.watcher;
     this.watcher = null;
-    await watcher?.end().catch(() => undefined);
+    if (watcher) await discard(watcher);
     await this.pool.end();
   }
 }

@@ -10,6 +10,7 @@
 // after at most ROUND_MS + QUERY_TIMEOUT_MS. On SQLite there is one process: it leads, and its own data plane is the
 // only one.
 import type pg from 'pg';
+import { discard, openSession } from './pg-sessions.js';
 
 /** Advisory lock keys, next to the migrations' (4_242_015_001) and placement rounds' (4_242_015_002). */
 const DATA_PLANE_LOCK = 4_242_015_003;
@@ -121,16 +122,10 @@ class PgCoordination implements Coordination {
       query_timeout: QUERY_TIMEOUT_MS, keepAlive: true });
     client.on('error', () => this.drop(client));
     client.on('end', () => this.drop(client));
-    try {
-      await client.connect();
-      if (this.o.dataPlane) await client.query('SELECT pg_advisory_lock_shared($1)', [DATA_PLANE_LOCK]);
+    await openSession(client, async (c) => {
+      if (this.o.dataPlane) await c.query('SELECT pg_advisory_lock_shared($1)', [DATA_PLANE_LOCK]);
       if (this.closed) throw new Error('closed');
-    } catch (err) {
-      client.removeAllListeners();
-      client.on('error', () => undefined);
-      await client.end().catch(() => undefined);
-      throw err;
-    }
+    });
     this.client = client;
     return client;
   }
@@ -139,9 +134,7 @@ class PgCoordination implements Coordination {
   private drop(client = this.client): void {
     if (!client || client !== this.client) return;
     this.client = null;
-    client.removeAllListeners();
-    client.on('error', () => undefined);
-    void client.end().catch(() => undefined);
+    void discard(client);
     if (this.leading) this.lead(false);
   }
 

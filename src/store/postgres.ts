@@ -15,6 +15,7 @@ import { isBeingDeleted, type Lb, type LbStatus } from '../domain/lbs.js';
 import type { Route } from '../domain/routes.js';
 import type { AcmeChallenge, LbSnapshot } from '../domain/snapshot.js';
 import type { Subscriber } from '../domain/subscribers.js';
+import { discard, openSession } from './pg-sessions.js';
 import { STORE_MIGRATIONS, migrate, type MigrationSet } from './postgres-migrations.js';
 import {
   childWhere, creationOrder, ipWhere, lbWhere, orderSql, routeWhere, subscriberWhere, type Dialect, type Where,
@@ -143,15 +144,7 @@ export class PostgresStore implements Store, SealedPemStore, ChallengeStore {
     };
     client.on('error', lost);
     client.on('end', () => lost());
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
-    } catch (err) {
-      client.removeAllListeners();
-      client.on('error', () => undefined);
-      await client.end().catch(() => undefined);
-      throw err;
-    }
+    await openSession(client, (c) => c.query(`LISTEN ${CHANGES_CHANNEL}`));
     this.feed = client;
   }
 
@@ -739,11 +732,7 @@ export class PostgresStore implements Store, SealedPemStore, ChallengeStore {
     if (this.relistenTimer) clearTimeout(this.relistenTimer);
     const feed = this.feed;
     this.feed = null;
-    if (feed) {
-      feed.removeAllListeners();
-      feed.on('error', () => undefined);
-      await feed.end().catch(() => undefined);
-    }
+    if (feed) await discard(feed);
     await this.pool.end();
   }
 }
